@@ -1,0 +1,57 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed
+# from the lock files, so a fresh machine with Python 3.11 and make is enough.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev migrate lint typecheck lock bench clean
+
+run: $(VENV)/.installed system-deps
+	$(BIN)/convenios migrate
+	$(BIN)/convenios serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@ $(VENV)/.installed
+
+# WeasyPrint needs Pango; install it from Debian's packages when it is missing.
+system-deps:
+	@scripts/system-deps.sh
+
+migrate: $(VENV)/.installed
+	$(BIN)/convenios migrate
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+# Regenerate both lock files from pyproject.toml (needs the package index).
+lock:
+	$(PYTHON) -m venv /tmp/convenios-lock && /tmp/convenios-lock/bin/pip install --quiet pip-tools
+	/tmp/convenios-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --build-deps-for=wheel -o requirements.lock pyproject.toml
+	/tmp/convenios-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --build-deps-for=wheel --extra dev -o requirements-dev.lock pyproject.toml
+
+bench: $(VENV)/.installed-dev
+	@for b in bench/*.py; do [ -e "$$b" ] && $(BIN)/python $$b; done; true
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

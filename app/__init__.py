@@ -1,0 +1,1 @@
+"""convenios: the service where intergovernmental agreements live."""

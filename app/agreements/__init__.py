@@ -1,0 +1,1 @@
+"""Agreements (convenios): their content, parties, signatories and lifecycle."""

@@ -1,0 +1,133 @@
+"""Queries on agreements; every query a signatory makes goes through `visible_to`."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.kit import like_pattern, searchable
+from app.models import (
+    Agreement,
+    AgreementParty,
+    AgreementSignatory,
+    AgreementTopic,
+    FolioCounter,
+    Party,
+)
+from app.models.enums import AgreementKind, AgreementStatus
+
+_FULL = (
+    selectinload(Agreement.parties).selectinload(AgreementParty.party),
+    selectinload(Agreement.parties)
+    .selectinload(AgreementParty.signatories)
+    .selectinload(AgreementSignatory.representative),
+    selectinload(Agreement.topics),
+)
+_SUMMARY = (
+    selectinload(Agreement.parties).selectinload(AgreementParty.party),
+    selectinload(Agreement.topics),
+)
+
+
+@dataclass(frozen=True)
+class AgreementFilters:
+    status: AgreementStatus | None = None
+    kind: AgreementKind | None = None
+    party_id: int | None = None
+    topic: str | None = None
+    initiative: int | None = None
+    expiring_between: tuple[date, date] | None = None
+    q: str | None = None
+
+
+def visible_to(query: Select[tuple[Agreement]], representative_id: int | None) -> Select[tuple[Agreement]]:
+    """Only the agreements where ``representative_id`` signs (all of them for None)."""
+    if representative_id is None:
+        return query
+    return query.where(
+        exists().where(
+            AgreementSignatory.agreement_id == Agreement.id,
+            AgreementSignatory.representative_id == representative_id,
+        )
+    )
+
+
+def get(session: Session, agreement_id: int, *, signatory: int | None = None) -> Agreement | None:
+    query = visible_to(select(Agreement).where(Agreement.id == agreement_id), signatory)
+    return session.scalars(query.options(*_FULL)).one_or_none()
+
+
+def exists_by_id(session: Session, agreement_id: int) -> Agreement | None:
+    return session.get(Agreement, agreement_id)
+
+
+def page(
+    session: Session,
+    filters: AgreementFilters,
+    *,
+    signatory: int | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[Agreement]:
+    """Newest first."""
+    query = visible_to(select(Agreement), signatory).order_by(Agreement.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(Agreement.id < after)
+    if filters.status is not None:
+        query = query.where(Agreement.status == filters.status)
+    if filters.kind is not None:
+        query = query.where(Agreement.kind == filters.kind)
+    if filters.initiative is not None:
+        query = query.where(Agreement.initiative == filters.initiative)
+    if filters.party_id is not None:
+        query = query.where(
+            exists().where(
+                AgreementParty.agreement_id == Agreement.id,
+                AgreementParty.party_id == filters.party_id,
+            )
+        )
+    if filters.topic is not None:
+        query = query.where(
+            exists().where(
+                AgreementTopic.agreement_id == Agreement.id, AgreementTopic.topic == filters.topic
+            )
+        )
+    if filters.expiring_between is not None:
+        start, end = filters.expiring_between
+        query = query.where(Agreement.expiry_date >= start, Agreement.expiry_date <= end)
+    if filters.q:
+        pattern = like_pattern(searchable(filters.q))
+        query = query.where(
+            Agreement.search_text.like(pattern, escape="\\")
+            | exists().where(
+                AgreementParty.agreement_id == Agreement.id,
+                AgreementParty.party_id == Party.id,
+                Party.search_text.like(pattern, escape="\\"),
+            )
+        )
+    return session.scalars(query.options(*_SUMMARY)).all()
+
+
+def next_folio_number(session: Session, year: int) -> int:
+    """The next number of ``year``, under the counter row's write lock until commit."""
+    bump = (
+        update(FolioCounter)
+        .where(FolioCounter.year == year)
+        .values(last_number=FolioCounter.last_number + 1)
+        .returning(FolioCounter.last_number)
+    )
+    number = session.scalar(bump)
+    if number is not None:
+        return number
+    try:
+        with session.begin_nested():
+            session.execute(insert(FolioCounter).values(year=year, last_number=1))
+    except IntegrityError:
+        # Another request started the year's counter first; take the next number after it.
+        number = session.scalar(bump)
+        assert number is not None
+        return number
+    return 1

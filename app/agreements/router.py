@@ -1,0 +1,157 @@
+"""HTTP routes for agreements and their lifecycle."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from app.agreements import repository, service
+from app.agreements.repository import AgreementFilters
+from app.agreements.schemas import (
+    AgreementCreate,
+    AgreementRead,
+    AgreementSummary,
+    AgreementUpdate,
+    Initiative,
+    Topic,
+    TransitionRequest,
+)
+from app.auth.dependencies import AnyRole, Writer, current_principal
+from app.auth.principal import Principal
+from app.clock import Today
+from app.concurrency import IfMatch, check_if_match, etag
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.idempotency import IdempotencyDep, respond_created
+from app.models import Agreement
+from app.models.enums import AgreementKind, AgreementStatus
+from app.pagination import Page, PageDep, build_page, int_after
+
+router = APIRouter(prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422))
+
+
+def visible_agreement(
+    agreement_id: int,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Agreement:
+    """The agreement in the path, if the caller may see it (404 for others, so nothing leaks)."""
+    return service.get_agreement(session, agreement_id, principal)
+
+
+AgreementDep = Annotated[Agreement, Depends(visible_agreement)]
+
+
+@router.post("", status_code=201, responses=problem_responses(409, 413, 415))
+def create_agreement(
+    actor: Writer,
+    payload: AgreementCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+    today: Today,
+) -> AgreementRead:
+    """Draft a new agreement; the service assigns its folio."""
+    idempotency.claim()
+    agreement = service.create_agreement(session=session, data=payload, actor=actor, today=today)
+    body = AgreementRead.from_model(agreement)
+    respond_created(
+        response,
+        idempotency,
+        body,
+        location=f"/api/v1/agreements/{agreement.id}",
+        version=agreement.version,
+    )
+    return body
+
+
+@router.get("")
+def list_agreements(
+    principal: AnyRole,
+    session: SessionDep,
+    page: PageDep,
+    today: Today,
+    status: AgreementStatus | None = None,
+    kind: AgreementKind | None = None,
+    party_id: int | None = None,
+    topic: Topic | None = None,
+    initiative: Initiative | None = None,
+    expiring_within_days: Annotated[
+        int | None,
+        Query(ge=0, le=3650, description="Expiry date between today and today + N days."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Text in the folio, the title or a party's name."),
+    ] = None,
+) -> Page[AgreementSummary]:
+    """List agreements, newest first; signatories see only those they sign."""
+    filters = AgreementFilters(
+        status=status,
+        kind=kind,
+        party_id=party_id,
+        topic=topic,
+        initiative=initiative,
+        expiring_between=(
+            (today, today + timedelta(days=expiring_within_days))
+            if expiring_within_days is not None
+            else None
+        ),
+        q=q,
+    )
+    if principal.is_signatory and principal.representative_id is None:
+        return Page[AgreementSummary](items=[], next_cursor=None)
+    found = repository.page(
+        session,
+        filters,
+        signatory=principal.representative_id if principal.is_signatory else None,
+        after=int_after(page),
+        limit=page.limit + 1,
+    )
+    return build_page([AgreementSummary.from_model(a) for a in found], page.limit)
+
+
+@router.get("/{agreement_id}", responses=problem_responses(404))
+def get_agreement(_: AnyRole, agreement: AgreementDep, response: Response) -> AgreementRead:
+    """Read one agreement with its parties, signatories and legal content."""
+    response.headers["ETag"] = etag(agreement.version)
+    return AgreementRead.from_model(agreement)
+
+
+@router.patch("/{agreement_id}", responses=problem_responses(404, 409, 412, 413, 415))
+def update_agreement(
+    actor: Writer,
+    agreement: AgreementDep,
+    payload: AgreementUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AgreementRead:
+    """Change the content of an agreement that is not yet in signature."""
+    check_if_match(if_match, agreement.version)
+    agreement = service.update_agreement(
+        session=session, agreement=agreement, data=payload, actor=actor
+    )
+    response.headers["ETag"] = etag(agreement.version)
+    return AgreementRead.from_model(agreement)
+
+
+@router.post(
+    "/{agreement_id}/transitions", responses=problem_responses(404, 409, 412, 413, 415)
+)
+def transition_agreement(
+    actor: Writer,
+    agreement: AgreementDep,
+    payload: TransitionRequest,
+    session: SessionDep,
+    response: Response,
+    today: Today,
+    if_match: IfMatch = None,
+) -> AgreementRead:
+    """Move an agreement along its lifecycle (409 names the moves allowed from here)."""
+    check_if_match(if_match, agreement.version)
+    agreement = service.transition(
+        session=session, agreement=agreement, request=payload, actor=actor, today=today
+    )
+    response.headers["ETag"] = etag(agreement.version)
+    return AgreementRead.from_model(agreement)

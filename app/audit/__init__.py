@@ -1,0 +1,1 @@
+"""The tamper-evident history of every write."""

@@ -1,0 +1,58 @@
+"""The caller of a request, and the roles each route admits."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service
+from app.auth.principal import Principal
+from app.db import SessionDep
+from app.errors import Forbidden
+from app.models.enums import Role
+
+_bearer = HTTPBearer(auto_error=False, description="An API key created with `convenios apikey create`.")
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The holder of the request's API key (401 when there is none that works)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise service.missing_credentials()
+    api_key = service.authenticate(session, credentials.credentials)
+    return Principal(
+        role=api_key.role,
+        name=api_key.name,
+        api_key_id=api_key.id,
+        representative_id=api_key.representative_id,
+        context={
+            "ip": request.client.host if request.client else None,
+            "user_agent": request.headers.get("user-agent"),
+        },
+    )
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles`` (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                f"The role {principal.role.value!r} may not do this.",
+                allowed=sorted(role.value for role in allowed),
+            )
+        return principal
+
+    return check
+
+
+# Every route takes exactly one of these; the authorization matrix test holds them to account.
+AnyRole = Annotated[Principal, Depends(require(*Role))]
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL, Role.VIEWER))]
+Writer = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -1,0 +1,104 @@
+"""Creating, revoking and checking API keys."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth import keys, repository
+from app.auth.principal import Principal
+from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from app.models import ApiKey, Representative
+from app.models.base import utcnow
+from app.models.enums import Role
+
+
+def create_key(
+    *, session: Session, name: str, role: Role, representative_id: int | None, actor: Principal
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext, which is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise Unprocessable.field("name", "a key needs a name saying whose it is")
+    if role is Role.SIGNATORY:
+        if representative_id is None:
+            raise Unprocessable.field(
+                "representative_id", "a signatory key is bound to one representative"
+            )
+        if session.get(Representative, representative_id) is None:
+            raise Unprocessable.field(
+                "representative_id", f"representative {representative_id} does not exist"
+            )
+    elif representative_id is not None:
+        raise Unprocessable.field(
+            "representative_id", "only signatory keys are bound to a representative"
+        )
+    new = keys.generate()
+    api_key = ApiKey(
+        key_id=new.key_id,
+        secret_hash=new.secret_hash,
+        name=name,
+        role=role,
+        representative_id=representative_id,
+    )
+    session.add(api_key)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.created",
+        entity=("api_key", api_key.id),
+        changes={
+            "name": [None, name],
+            "role": [None, role.value],
+            "representative_id": [None, representative_id],
+        },
+    )
+    return api_key, new.plaintext
+
+
+def revoke_key(*, session: Session, api_key_id: int, actor: Principal) -> ApiKey:
+    api_key = repository.by_id(session, api_key_id)
+    if api_key is None:
+        raise NotFound(f"API key {api_key_id} does not exist")
+    if api_key.revoked_at is not None:
+        raise Conflict(f"API key {api_key_id} is already revoked")
+    api_key.revoked_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.revoked",
+        entity=("api_key", api_key.id),
+        changes={"revoked_at": [None, api_key.revoked_at.isoformat()]},
+    )
+    return api_key
+
+
+def list_keys(*, session: Session) -> Sequence[ApiKey]:
+    return repository.all_keys(session)
+
+
+def authenticate(session: Session, token: str) -> ApiKey:
+    """The live key behind ``token``; a missing, malformed, unknown or revoked key is a 401."""
+    parsed = keys.parse(token)
+    if parsed is None:
+        raise Unauthorized("The API key is malformed.", headers=_challenge("invalid_token"))
+    key_id, secret = parsed
+    api_key = repository.by_key_id(session, key_id)
+    if api_key is None or not keys.matches(secret, api_key.secret_hash):
+        raise Unauthorized("The API key is not valid.", headers=_challenge("invalid_token"))
+    if api_key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.", headers=_challenge("invalid_token"))
+    return api_key
+
+
+def _challenge(error: str | None = None) -> dict[str, str]:
+    value = 'Bearer realm="convenios"'
+    return {"WWW-Authenticate": f'{value}, error="{error}"' if error else value}
+
+
+def missing_credentials() -> Unauthorized:
+    return Unauthorized(
+        "Send an API key as `Authorization: Bearer <key>`.", headers=_challenge()
+    )

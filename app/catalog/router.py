@@ -1,0 +1,40 @@
+"""HTTP routes for INEGI codes, so clients can offer valid ones."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.auth.dependencies import Reader
+from app.catalog import repository
+from app.catalog.schemas import MunicipalityRead, StateRead
+from app.catalog.states import STATES
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.pagination import Page, PageDep, encode_cursor, str_after
+
+router = APIRouter(prefix="/catalog", tags=["catalog"], responses=problem_responses(401, 403, 422))
+
+
+@router.get("/states")
+def list_states(_: Reader) -> list[StateRead]:
+    """The 32 federal entities with their INEGI codes."""
+    return [StateRead(code=code, name=name) for code, name in STATES.items()]
+
+
+@router.get("/municipalities")
+def list_municipalities(
+    _: Reader,
+    session: SessionDep,
+    page: PageDep,
+    state_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
+) -> Page[MunicipalityRead]:
+    """Municipalities of the imported INEGI catalog, by code."""
+    found = repository.search(
+        session, state_code=state_code, name=q, after=str_after(page), limit=page.limit + 1
+    )
+    items = [MunicipalityRead.model_validate(m) for m in found[: page.limit]]
+    more = len(found) > page.limit
+    return Page[MunicipalityRead](
+        items=items, next_cursor=encode_cursor(items[-1].code) if more else None
+    )

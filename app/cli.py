@@ -1,0 +1,153 @@
+"""The ``convenios`` command: serve, migrate, apikey, catalog."""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from app import migrations
+from app.auth import service as keys_service
+from app.auth.principal import operator
+from app.catalog import service as catalog_service
+from app.catalog.service import CatalogError
+from app.db import get_engine, session_factory
+from app.errors import ProblemError
+from app.models.enums import Role
+
+T = TypeVar("T")
+
+
+def _in_transaction(work: Callable[[Session], T]) -> T:
+    with session_factory(get_engine(), write=True)() as session, session.begin():
+        return work(session)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=False)
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    migrations.upgrade(revision=args.revision)
+    return 0
+
+
+def apikey_create(args: argparse.Namespace) -> int:
+    def work(session: Session) -> str:
+        _, plaintext = keys_service.create_key(
+            session=session,
+            name=args.name,
+            role=Role(args.role),
+            representative_id=args.representative_id,
+            actor=operator("apikey create"),
+        )
+        return plaintext
+
+    # The key alone on stdout, so that `KEY=$(convenios apikey create …)` works.
+    print(_in_transaction(work))
+    return 0
+
+
+def apikey_list(args: argparse.Namespace) -> int:
+    def work(session: Session) -> list[str]:
+        rows = []
+        for key in keys_service.list_keys(session=session):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            representative = f"representative {key.representative_id}" if key.representative_id else ""
+            rows.append(
+                f"{key.id}\tcvn_{key.key_id}_…\t{key.role.value}\t{key.name}\t{state}\t{representative}".rstrip()
+            )
+        return rows
+
+    rows = _in_transaction(work)
+    print("id\tkey\trole\tname\tstate\tbound to")
+    print("\n".join(rows) if rows else "(no keys yet: convenios apikey create --role admin --name …)")
+    return 0
+
+
+def apikey_revoke(args: argparse.Namespace) -> int:
+    _in_transaction(
+        lambda session: keys_service.revoke_key(
+            session=session, api_key_id=args.id, actor=operator("apikey revoke")
+        )
+    )
+    print(f"API key {args.id} revoked.", file=sys.stderr)
+    return 0
+
+
+def catalog_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CatalogError(f"cannot read {path}: {error}") from error
+    result = _in_transaction(
+        lambda session: catalog_service.import_catalog(
+            session=session, text=text, actor=operator("catalog import")
+        )
+    )
+    print(
+        f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convenios",
+        description="The service where intergovernmental agreements live.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    command = commands.add_parser("serve", help="serve the HTTP API")
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.set_defaults(run=serve)
+
+    command = commands.add_parser("migrate", help="bring the database schema up to date")
+    command.add_argument("--revision", default="head", help=argparse.SUPPRESS)
+    command.set_defaults(run=migrate)
+
+    apikey = commands.add_parser("apikey", help="create, list and revoke API keys")
+    apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
+    command = apikey_commands.add_parser("create", help="create a key and print it (only once)")
+    command.add_argument("--role", required=True, choices=[role.value for role in Role])
+    command.add_argument("--name", required=True, help="whose key it is, e.g. 'Jurídico Tlalnepantla'")
+    command.add_argument(
+        "--representative-id", type=int, help="the representative a signatory key acts as"
+    )
+    command.set_defaults(run=apikey_create)
+    command = apikey_commands.add_parser("list", help="list keys (never their secrets)")
+    command.set_defaults(run=apikey_list)
+    command = apikey_commands.add_parser("revoke", help="revoke a key at once")
+    command.add_argument("id", type=int)
+    command.set_defaults(run=apikey_revoke)
+
+    catalog = commands.add_parser("catalog", help="INEGI municipality catalog")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    command = catalog_commands.add_parser(
+        "import", help="import INEGI's municipalities from a CSV (CVEGEO, CVE_ENT, CVE_MUN, NOM_MUN…)"
+    )
+    command.add_argument("file")
+    command.set_defaults(run=catalog_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (ProblemError, CatalogError) as error:
+        print(f"convenios: {getattr(error, 'detail', error)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Settings, read from environment variables prefixed ``CONVENIOS_``."""
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STORAGE = PROJECT_ROOT / "storage"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from outside; defaults are the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVENIOS_", extra="ignore")
+
+    database_url: str = f"sqlite:///{DEFAULT_STORAGE / 'convenios.sqlite3'}"
+    # A directory (or file:// URL) now; object stores (s3://) come with their backend.
+    storage_url: str = str(DEFAULT_STORAGE)
+    # Local time of the service's users: decides "today" for expiry and the year in folios.
+    timezone: str = "America/Mexico_City"
+    folio_prefix: str = Field(default="CONV", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    # Largest JSON request body accepted, in bytes; larger ones get 413 before being read.
+    max_json_body: int = Field(default=1_048_576, ge=1024)
+    page_size_default: int = Field(default=20, ge=1, le=100)
+    page_size_max: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = urlparse(value).scheme.split("+")[0]
+        if scheme not in {"sqlite", "postgresql"}:
+            raise ValueError("CONVENIOS_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if value.startswith("postgresql://"):
+            # One driver for PostgreSQL: psycopg 3.
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _local_storage(cls, value: str) -> str:
+        scheme = urlparse(value).scheme
+        if scheme not in {"", "file"}:
+            raise ValueError(
+                f"CONVENIOS_STORAGE_URL scheme {scheme!r} is not supported yet; "
+                "give a directory or a file:// URL"
+            )
+        return value
+
+    @property
+    def storage_path(self) -> Path:
+        """The local storage directory."""
+        parsed = urlparse(self.storage_url)
+        return Path(parsed.path if parsed.scheme == "file" else self.storage_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear the cache to change them)."""
+    return Settings()

@@ -1,0 +1,233 @@
+"""Domain errors and their one rendering: RFC 9457 ``application/problem+json``."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("convenios")
+
+
+class InvalidParam(BaseModel):
+    """One offending input: where it is and what is wrong with it."""
+
+    field: str = Field(description="Dotted location, e.g. `body.parties.0.party_id`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(description="Stable identifier of the kind of problem.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[InvalidParam] | None = Field(
+        default=None, description="The offending inputs of a 422."
+    )
+    allowed: list[str] | None = Field(
+        default=None, description="What would have been allowed (e.g. the legal transitions)."
+    )
+
+
+class ProblemError(Exception):
+    """A failure the client can act on; subclasses fix the status and the stable type."""
+
+    status: int = 400
+    type: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[InvalidParam] | None = None,
+        allowed: Iterable[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.allowed = list(allowed) if allowed is not None else None
+        self.headers = headers
+
+
+class Unauthorized(ProblemError):
+    status, type = 401, "unauthorized"
+
+
+class Forbidden(ProblemError):
+    status, type = 403, "forbidden"
+
+
+class NotFound(ProblemError):
+    status, type = 404, "not-found"
+
+
+class Conflict(ProblemError):
+    status, type = 409, "conflict"
+
+
+class InvalidTransition(Conflict):
+    type = "invalid-transition"
+
+
+class Frozen(Conflict):
+    type = "agreement-frozen"
+
+
+class ConcurrentUpdate(Conflict):
+    type = "concurrent-update"
+
+
+class PreconditionFailed(ProblemError):
+    status, type = 412, "precondition-failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, type = 413, "payload-too-large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, type = 415, "unsupported-media-type"
+
+
+class Unprocessable(ProblemError):
+    status, type = 422, "validation-error"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> "Unprocessable":
+        """A 422 about one input field."""
+        return cls(f"{field}: {message}", errors=[InvalidParam(field=field, message=message)])
+
+
+class IdempotencyMismatch(Unprocessable):
+    type = "idempotency-key-reused"
+
+
+class ServiceUnavailable(ProblemError):
+    status, type = 503, "not-ready"
+
+
+def type_uri(slug: str) -> str:
+    return f"urn:convenios:problem:{slug}"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    detail: str | None = None,
+    errors: Sequence[InvalidParam] | None = None,
+    allowed: Sequence[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The one place a problem document is built."""
+    problem = Problem(
+        type=type_uri(slug),
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(errors) if errors is not None else None,
+        allowed=list(allowed) if allowed is not None else None,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _invalid_param(error: dict[str, Any]) -> InvalidParam:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character offset where the field would be.
+        reason = error.get("ctx", {}).get("error", "cannot be parsed")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return InvalidParam(field="body", message=f"malformed JSON{at}: {reason}")
+    if error.get("type") == "extra_forbidden":
+        return InvalidParam(field=_location(loc), message="unknown field")
+    return InvalidParam(field=_location(loc), message=str(error.get("msg", "invalid value")))
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.type,
+        detail=exc.detail,
+        errors=exc.errors,
+        allowed=exc.allowed,
+        headers=exc.headers,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_invalid_param(error) for error in exc.errors()]
+    summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
+    return problem_response(
+        request, status=422, slug="validation-error", detail=summary, errors=errors
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {
+        400: "bad-request",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "payload-too-large",
+    }.get(exc.status_code, "http-error")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem_response(
+        request, status=exc.status_code, slug=slug, detail=detail, headers=exc.headers
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its trace for the operator; the client gets no internals.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request, status=500, slug="internal-error", detail="An unexpected error occurred."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problems an operation can answer with."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The component schemas that `problem_responses` refers to."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"Problem": schema, **definitions}

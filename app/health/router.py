@@ -1,0 +1,69 @@
+"""`/healthz`: the process answers. `/readyz`: it can do its work."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import migrations
+from app.config import get_settings
+from app.errors import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    migrations: str
+    storage: str
+
+
+@router.get("/healthz")
+def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", responses=problem_responses(503))
+def readyz(request: Request) -> Readiness:
+    """The database answers, its schema is at the latest migration, and storage is writable."""
+    engine: Engine = request.app.state.engine
+    problems: list[str] = []
+    database = schema = "ok"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = migrations.current_revisions(connection)
+        if current != migrations.head_revisions():
+            schema = f"at {', '.join(sorted(current)) or 'nothing'}; run `convenios migrate`"
+            problems.append(f"migrations: {schema}")
+    except SQLAlchemyError as error:
+        database = schema = "unreachable"
+        problems.append(f"database: {type(error).__name__}")
+    storage = _storage_status(get_settings().storage_path)
+    if storage != "ok":
+        problems.append(f"storage: {storage}")
+    if problems:
+        raise ServiceUnavailable("Not ready: " + "; ".join(problems))
+    return Readiness(status="ready", database=database, migrations=schema, storage=storage)
+
+
+def _storage_status(path: Path) -> str:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".readyz-", delete=True) as probe:
+            probe.write(b"ok")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        return f"not writable ({error.strerror})"
+    return "ok"

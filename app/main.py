@@ -1,0 +1,100 @@
+"""The ASGI application: ``app.main:app``."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+
+from app import __doc__ as about
+from app.agreements.router import router as agreements_router
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.catalog.router import router as catalog_router
+from app.config import get_settings
+from app.db import get_engine
+from app.errors import install_error_handlers, problem_schemas
+from app.health.router import router as health_router
+from app.idempotency import install_replay_handler
+from app.middleware import JsonBodyPolicy, SecurityHeaders
+from app.parties.router import router as parties_router
+
+API_PREFIX = "/api/v1"
+VERSION = "0.1.0"
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _document_routes(router: APIRouter) -> None:
+    """Each route's docstring: first line is the summary, the rest the description."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.endpoint.__doc__:
+            summary, _, rest = route.endpoint.__doc__.strip().partition("\n")
+            route.summary = route.summary or summary.strip()
+            route.description = rest.strip()
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is None:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="convenios",
+        version=VERSION,
+        summary=(about or "").strip(),
+        description=(
+            "Agreements between Mexican municipalities, states, the federation and private "
+            "and social partners: parties, content, lifecycle and a tamper-evident history. "
+            "Authenticate with `Authorization: Bearer <key>`; errors are RFC 9457 problems."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.engine = engine or get_engine()
+    install_error_handlers(app)
+    install_replay_handler(app)
+    app.add_middleware(JsonBodyPolicy, max_bytes=settings.max_json_body)
+    app.add_middleware(SecurityHeaders)
+
+    _document_routes(health_router)
+    app.include_router(health_router)
+    for router in (
+        auth_router,
+        parties_router,
+        agreements_router,
+        audit_router,
+        catalog_router,
+    ):
+        _document_routes(router)
+        app.include_router(router, prefix=API_PREFIX)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                problem_schemas()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

@@ -1,0 +1,31 @@
+"""ORM tables, one module per aggregate; importing this package registers them all."""
+
+from app.models.agreement import (
+    Agreement,
+    AgreementParty,
+    AgreementSignatory,
+    AgreementTopic,
+    FolioCounter,
+)
+from app.models.apikey import ApiKey
+from app.models.audit import AuditEvent, AuditHead
+from app.models.base import Base
+from app.models.catalog import Municipality
+from app.models.idempotency import IdempotencyRecord
+from app.models.party import Party, Representative
+
+__all__ = [
+    "Agreement",
+    "AgreementParty",
+    "AgreementSignatory",
+    "AgreementTopic",
+    "ApiKey",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "FolioCounter",
+    "IdempotencyRecord",
+    "Municipality",
+    "Party",
+    "Representative",
+]

@@ -1,0 +1,128 @@
+"""Agreements, the parties to each one and the representatives who sign for them."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, TimestampMixin, VersionedMixin
+from app.models.enums import AgreementKind, AgreementStatus, RenewalMode, db_enum
+from app.models.party import Party, Representative
+
+
+class Agreement(TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint("expiry_date IS NULL OR expiry_date > effective_date", name="dates_order"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folio: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[AgreementKind] = mapped_column(
+        db_enum(AgreementKind, "agreement_kind"), index=True
+    )
+    status: Mapped[AgreementStatus] = mapped_column(
+        db_enum(AgreementStatus, "agreement_status"), index=True
+    )
+    # Initiative of the Declaración de Tlalnepantla (4: other levels of government, 6: alliances).
+    initiative: Mapped[int | None] = mapped_column(Integer, index=True)
+    objective: Mapped[str] = mapped_column(Text)
+    # Structured legal content: [str] and [{"title": str, "text": str}].
+    antecedents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    effective_date: Mapped[date] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date, index=True)
+    renewal_mode: Mapped[RenewalMode] = mapped_column(db_enum(RenewalMode, "renewal_mode"))
+    renewal_months: Mapped[int | None] = mapped_column(Integer)
+    renewal_notice_days: Mapped[int | None] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    # Fecha de firma: the day the last party signed, set when the agreement becomes active.
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    # Lower-cased, accent-free folio and title, for `q` searches that ignore accents.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    parties: Mapped[list["AgreementParty"]] = relationship(
+        back_populates="agreement",
+        lazy="raise",
+        order_by="AgreementParty.position",
+        cascade="all, delete-orphan",
+    )
+    topics: Mapped[list["AgreementTopic"]] = relationship(
+        lazy="raise", order_by="AgreementTopic.topic", cascade="all, delete-orphan"
+    )
+
+
+class AgreementParty(Base):
+    """A party to one agreement: its role there, its declarations and who signs for it."""
+
+    __tablename__ = "agreement_parties"
+    __table_args__ = (UniqueConstraint("agreement_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # How the agreement names the party from the proemio on ("EL MUNICIPIO", "LA SECRETARÍA").
+    role: Mapped[str] = mapped_column(String(120))
+    declarations: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="parties", lazy="raise")
+    party: Mapped[Party] = relationship(lazy="raise")
+    signatories: Mapped[list["AgreementSignatory"]] = relationship(
+        back_populates="agreement_party",
+        lazy="raise",
+        order_by="AgreementSignatory.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class AgreementSignatory(Base):
+    """A representative who signs an agreement for one of its parties."""
+
+    __tablename__ = "agreement_signatories"
+    __table_args__ = (UniqueConstraint("agreement_party_id", "representative_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_party_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement_parties.id"), index=True
+    )
+    # Denormalised from the agreement party, so "agreements this representative signs" is one join.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    agreement_party: Mapped[AgreementParty] = relationship(
+        back_populates="signatories", lazy="raise"
+    )
+    representative: Mapped[Representative] = relationship(lazy="raise")
+
+
+class AgreementTopic(Base):
+    __tablename__ = "agreement_topics"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+
+
+class FolioCounter(Base):
+    """The last folio number handed out in a year; incremented under the row's write lock."""
+
+    __tablename__ = "folio_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

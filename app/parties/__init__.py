@@ -1,0 +1,1 @@
+"""Parties to agreements and their representatives."""

@@ -1,0 +1,115 @@
+"""Base classes and field types shared by every domain's schemas."""
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+_RFC = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(\d{2})(\d{2})([A-Z\d]{2}[A\d])$")
+_CURP = re.compile(
+    r"^[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX]"
+    r"(AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE)"
+    r"[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d$"
+)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def _valid_yymmdd(yy: str, mm: str, dd: str) -> bool:
+    for century in (1900, 2000):
+        try:
+            date(century + int(yy), int(mm), int(dd))
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _rfc(value: str) -> str:
+    value = value.strip().upper()
+    match = _RFC.match(value)
+    if not match or not _valid_yymmdd(match.group(2), match.group(3), match.group(4)):
+        raise ValueError(
+            "not an RFC: 3 letters (persona moral) or 4 (persona física), "
+            "a date as YYMMDD and a 3-character homoclave, e.g. MTB850101AB1"
+        )
+    return value
+
+
+def _rfc_persona_fisica(value: str) -> str:
+    value = _rfc(value)
+    if len(value) != 13:
+        raise ValueError("a person's RFC has 13 characters (4 letters, YYMMDD, homoclave)")
+    return value
+
+
+def _curp(value: str) -> str:
+    value = value.strip().upper()
+    if not _CURP.match(value) or not _valid_yymmdd(value[4:6], value[6:8], value[8:10]):
+        raise ValueError("not a CURP (18 characters, e.g. HEGT761003MDFRNN09)")
+    return value
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+RFC = Annotated[str, Field(min_length=12, max_length=13), AfterValidator(_rfc)]
+PersonRFC = Annotated[str, Field(min_length=13, max_length=13), AfterValidator(_rfc_persona_fisica)]
+CURP = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_curp)]
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+StateCode = Annotated[str, Field(pattern=r"^\d{2}$", description="INEGI code of a state.")]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class CreateSchema(BaseModel):
+    """Input: unknown fields are refused, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _strip_null_from_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    nullable: frozenset[str] = getattr(model, "NULLABLE", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        prop.pop("default", None)
+        if name in nullable or "anyOf" not in prop:
+            continue
+        variants = [v for v in prop.pop("anyOf") if v.get("type") != "null"]
+        if len(variants) == 1:
+            prop.update(variants[0])
+        else:
+            prop["anyOf"] = variants
+
+
+class UpdateSchema(CreateSchema):
+    """A partial update: absent fields stay as they are; null only clears fields in NULLABLE."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_strip_null_from_schema
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_allowed(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ReadSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Timestamps(BaseModel):
+    version: int = Field(description="Bumped by every change; the ETag is built from it.")
+    created_at: datetime
+    updated_at: datetime
