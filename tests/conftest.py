@@ -1,0 +1,136 @@
+"""Fixtures: every database-backed test runs on SQLite and on PostgreSQL, each in a transaction
+that is rolled back, against a schema built by the migrations."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from app.auth import service as keys_service
+from app.auth.principal import operator
+from app.catalog import service as catalog_service
+from app.config import get_settings
+from app.db import get_session, make_engine
+from app.main import create_app
+from app.models.enums import Role
+from tests.databases import BACKENDS, drop_database, new_database
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+INEGI_CSV = SHARED / "data" / "inegi_municipios.csv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never touch the developer's storage/ or database."""
+    monkeypatch.setenv("CONVENIOS_STORAGE_URL", str(tmp_path / "storage"))
+    monkeypatch.setenv("CONVENIOS_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.sqlite3'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The suite's database for ``backend``: migrated, with INEGI's catalog imported."""
+    # One database per run, so that runs in parallel (two checkouts, CI) never collide.
+    url = new_database(backend, tmp_path_factory.mktemp(backend), name=f"convenios_test_{os.getpid()}")
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        catalog_service.import_catalog(
+            session=session, text=INEGI_CSV.read_text(encoding="utf-8"), actor=operator("tests")
+        )
+    engine.dispose()
+    yield url
+    drop_database(backend, url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection whose outer transaction is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's transaction, for arranging data and checking results."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        yield session
+
+
+@pytest.fixture
+def app(engine: Engine, connection: Connection) -> FastAPI:
+    """The application, with every request's session inside the test's transaction."""
+    application = create_app(engine)
+
+    def session_in_test_transaction() -> Iterator[Session]:
+        with Session(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+        ) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    application.dependency_overrides[get_session] = session_in_test_transaction
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass
+class Keys:
+    """One API key per role, as `Authorization` headers."""
+
+    admin: dict[str, str]
+    legal: dict[str, str]
+    viewer: dict[str, str]
+
+    def signatory(self, db: Session, representative_id: int) -> dict[str, str]:
+        return _key(db, Role.SIGNATORY, representative_id)
+
+
+def _key(db: Session, role: Role, representative_id: int | None = None) -> dict[str, str]:
+    _, plaintext = keys_service.create_key(
+        session=db,
+        name=f"test {role.value}",
+        role=role,
+        representative_id=representative_id,
+        actor=operator("tests"),
+    )
+    db.flush()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+@pytest.fixture
+def keys(db: Session) -> Keys:
+    return Keys(admin=_key(db, Role.ADMIN), legal=_key(db, Role.LEGAL), viewer=_key(db, Role.VIEWER))
