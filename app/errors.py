@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -200,6 +202,33 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_stale_data(request: Request, exc: Exception) -> JSONResponse:
+    # A versioned UPDATE (or DELETE) matched no row: another request changed the row after
+    # this one read it. The transaction has been rolled back; the client can read and retry.
+    assert isinstance(exc, StaleDataError)
+    return await _on_problem(
+        request,
+        ConcurrentUpdate(
+            "The resource was changed by another request at the same time; "
+            "read it again and retry."
+        ),
+    )
+
+
+async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A constraint refused the write, typically because a concurrent request committed a
+    # conflicting row first. The transaction has been rolled back; no internals are shown.
+    assert isinstance(exc, IntegrityError)
+    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return await _on_problem(
+        request,
+        Conflict(
+            "The change conflicts with the current state of the data, possibly because of a "
+            "concurrent request; read it again and retry."
+        ),
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Logged with its trace for the operator; the client gets no internals.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -212,6 +241,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(StaleDataError, _on_stale_data)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

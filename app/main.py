@@ -16,7 +16,7 @@ from app.auth.router import router as auth_router
 from app.catalog.router import router as catalog_router
 from app.config import get_settings
 from app.db import get_engine
-from app.errors import install_error_handlers, problem_schemas
+from app.errors import install_error_handlers, problem_responses, problem_schemas
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
 from app.middleware import JsonBodyPolicy, SecurityHeaders
@@ -59,6 +59,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # A failure of the database or the disk is still answered with a problem document.
+        responses=problem_responses(500),
     )
     app.state.engine = engine or get_engine()
     install_error_handlers(app)

@@ -12,7 +12,6 @@ from app.agreements.schemas import (
     AgreementRead,
     AgreementSummary,
     AgreementUpdate,
-    Initiative,
     Topic,
     TransitionRequest,
 )
@@ -24,7 +23,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import Agreement
-from app.models.enums import AgreementKind, AgreementStatus
+from app.models.enums import AgreementKind, AgreementStatus, Initiative
 from app.pagination import Page, PageDep, build_page, int_after
 
 router = APIRouter(prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422))
@@ -120,8 +119,9 @@ def get_agreement(_: AnyRole, agreement: AgreementDep, response: Response) -> Ag
 
 @router.patch("/{agreement_id}", responses=problem_responses(404, 409, 412, 413, 415))
 def update_agreement(
-    actor: Writer,
+    # The agreement before the role: a signatory gets 404 for agreements it does not sign.
     agreement: AgreementDep,
+    actor: Writer,
     payload: AgreementUpdate,
     session: SessionDep,
     response: Response,
@@ -140,8 +140,8 @@ def update_agreement(
     "/{agreement_id}/transitions", responses=problem_responses(404, 409, 412, 413, 415)
 )
 def transition_agreement(
+    agreement: AgreementDep,  # before the role, as in update_agreement
     actor: Writer,
-    agreement: AgreementDep,
     payload: TransitionRequest,
     session: SessionDep,
     response: Response,

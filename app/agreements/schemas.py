@@ -2,13 +2,13 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
 from app.agreements import lifecycle
 from app.models import Agreement
-from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
+from app.models.enums import AgreementKind, AgreementStatus, Initiative, RenewalMode
 from app.parties.schemas import PartySummary
 from app.schemas import CreateSchema, LongText, ReadSchema, Timestamps, UpdateSchema
 
@@ -20,7 +20,6 @@ Topic = Annotated[
         description="A priority theme as a slug, e.g. gobernanza, seguridad_publica.",
     ),
 ]
-Initiative = Literal[4, 6]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. MXN.")]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
@@ -169,7 +168,7 @@ class _AgreementBase(ReadSchema, Timestamps):
     title: str
     kind: AgreementKind
     status: AgreementStatus
-    initiative: int | None
+    initiative: Initiative | None
     topics: list[str]
     amount: Decimal | None
     currency: str | None

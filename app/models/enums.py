@@ -1,6 +1,6 @@
 """Domain vocabularies shared by the tables, the schemas and the services."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from sqlalchemy import Enum
 
@@ -40,6 +40,15 @@ class RenewalMode(StrEnum):
     NONE = "none"
     AUTOMATIC = "automatic"
     BY_AGREEMENT = "by_agreement"
+
+
+class Initiative(IntEnum):
+    """Initiatives of the Declaración de Tlalnepantla (2018) that agreements serve."""
+
+    # Convenios with the other levels of government: collaboration, coordination, subsidiarity.
+    GOVERNMENT_COOPERATION = 4
+    # Alliances, convenios and commitments with other organisations.
+    ALLIANCES = 6
 
 
 class Role(StrEnum):

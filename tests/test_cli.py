@@ -1,0 +1,123 @@
+"""The `convenios` command, run as an operator would."""
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db import make_engine
+from app.main import create_app
+from app.models import ApiKey, Municipality
+from tests.conftest import INEGI_CSV
+from tests.databases import drop_database, new_database
+
+CONVENIOS = str(Path(sys.executable).parent / "convenios")
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path) -> Iterator[str]:
+    url = new_database(backend, tmp_path)
+    yield url
+    drop_database(backend, url)
+
+
+def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONVENIOS_DATABASE_URL": url}
+    return subprocess.run(  # noqa: S603 - our own command
+        [CONVENIOS, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def test_apikey_create_prints_the_key_alone_and_it_works(database: str) -> None:
+    created = run(database, "apikey", "create", "--role", "legal", "--name", "Jurídico de Tlalnepantla")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert created.stdout == key + "\n"
+    assert re.fullmatch(r"cvn_[a-z0-9]{12}_[A-Za-z0-9_-]{43}", key)
+
+    engine = make_engine(database)
+    with TestClient(create_app(engine)) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert me.status_code == 200 and me.json()["role"] == "legal"
+        with Session(engine) as session:
+            stored = session.scalars(select(ApiKey)).one()
+            assert key.split("_")[2] not in (stored.secret_hash, stored.key_id, stored.name)
+
+        listed = run(database, "apikey", "list")
+        assert listed.returncode == 0 and "Jurídico de Tlalnepantla" in listed.stdout
+        assert key not in listed.stdout
+
+        revoked = run(database, "apikey", "revoke", str(stored.id))
+        assert revoked.returncode == 0, revoked.stderr
+        again = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert again.status_code == 401
+        assert "revoked" in run(database, "apikey", "list").stdout
+    engine.dispose()
+
+
+def test_a_signatory_key_needs_an_existing_representative(database: str) -> None:
+    missing = run(database, "apikey", "create", "--role", "signatory", "--name", "Alcalde")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert "bound to one representative" in missing.stderr
+    unknown = run(
+        database, "apikey", "create", "--role", "signatory", "--name", "A", "--representative-id", "99"
+    )
+    assert unknown.returncode == 2 and "does not exist" in unknown.stderr
+    wrong_role = run(database, "apikey", "create", "--role", "root", "--name", "A")
+    assert wrong_role.returncode == 2 and wrong_role.stdout == ""
+
+
+def test_catalog_import_is_complete_idempotent_and_all_or_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    first = run(database, "catalog", "import", str(INEGI_CSV))
+    assert first.returncode == 0, first.stderr
+    assert "2478 added, 0 updated, 0 unchanged" in first.stderr
+    second = run(database, "catalog", "import", str(INEGI_CSV))
+    assert "0 added, 0 updated, 2478 unchanged" in second.stderr
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text(
+        "CVEGEO,CVE_ENT,NOM_ENT,CVE_MUN,NOM_MUN,POB_TOTAL\n"
+        "99001,99,Nada,001,Nuevo,10\n",
+        encoding="utf-8",
+    )
+    refused = run(database, "catalog", "import", str(broken))
+    assert refused.returncode == 2 and "not one of the 32 states" in refused.stderr
+    mismatched = tmp_path / "mismatched.csv"
+    mismatched.write_text(
+        "CVEGEO,CVE_ENT,NOM_ENT,CVE_MUN,NOM_MUN,POB_TOTAL\n"
+        "15001,15,México,001,Acambay,1\n"
+        "15002,09,México,002,Acolman,1\n",
+        encoding="utf-8",
+    )
+    refused = run(database, "catalog", "import", str(mismatched))
+    assert refused.returncode == 2 and "line 3" in refused.stderr
+    missing = run(database, "catalog", "import", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+    engine = make_engine(database)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Municipality)) == 2478
+        acambay = session.get(Municipality, "15001")
+        assert acambay is not None and acambay.population != 1
+    engine.dispose()
+
+
+def test_migrate_builds_an_empty_database(backend: str, tmp_path: Path) -> None:
+    if backend != "sqlite":
+        pytest.skip("the same command; the PostgreSQL schema is built by every other test")
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    done = run(url, "migrate")
+    assert done.returncode == 0, done.stderr
+    engine = make_engine(url)
+    with TestClient(create_app(engine)) as client:
+        assert client.get("/readyz").status_code == 200
+    engine.dispose()
