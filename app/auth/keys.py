@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-KEY_PATTERN = re.compile(r"^cvn_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+KEY_PATTERN = re.compile(r"cvn_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def generate() -> NewKey:
 
 def parse(token: str) -> tuple[str, str] | None:
     """The key id and secret of a well-formed key, or None."""
-    match = KEY_PATTERN.match(token)
+    match = KEY_PATTERN.fullmatch(token)
     return (match.group(1), match.group(2)) if match else None
 
 

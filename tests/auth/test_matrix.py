@@ -1,0 +1,307 @@
+"""Authorization, generated from the app's route table.
+
+Function level: every operation by every caller (four roles and no key) against EXPECTED, which
+must name every route the app has and nothing else. Object level: two signatory identities
+against every ``{agreement_id}`` route, so a new agreement route is covered the day it appears.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy.orm import Session
+
+from app.errors import PROBLEM_MEDIA_TYPE
+from tests.conftest import Keys
+from tests.factories import API, agreement, agreement_payload, ok, party, representative
+
+ADMIN, LEGAL, SIGNATORY, VIEWER = "admin", "legal", "signatory", "viewer"
+ROLES = (ADMIN, LEGAL, SIGNATORY, VIEWER)
+CALLERS = (*ROLES, None)  # None: no key at all
+
+ANY_ROLE = frozenset(ROLES)
+READER = frozenset({ADMIN, LEGAL, VIEWER})
+WRITER = frozenset({ADMIN, LEGAL})
+
+Operation = tuple[str, str]
+
+# Routes anyone may call without a key.
+PUBLIC: frozenset[Operation] = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
+
+# Who may call each operation at function level. A new route fails the matrix until it is here.
+EXPECTED: dict[Operation, frozenset[str]] = {
+    ("GET", "/healthz"): ANY_ROLE,
+    ("GET", "/readyz"): ANY_ROLE,
+    ("GET", f"{API}/me"): ANY_ROLE,
+    ("POST", f"{API}/parties"): WRITER,
+    ("GET", f"{API}/parties"): READER,
+    ("GET", f"{API}/parties/{{party_id}}"): READER,
+    ("PATCH", f"{API}/parties/{{party_id}}"): WRITER,
+    ("POST", f"{API}/parties/{{party_id}}/representatives"): WRITER,
+    ("GET", f"{API}/parties/{{party_id}}/representatives"): READER,
+    ("GET", f"{API}/representatives/{{representative_id}}"): READER,
+    ("PATCH", f"{API}/representatives/{{representative_id}}"): WRITER,
+    ("POST", f"{API}/agreements"): WRITER,
+    # A signatory lists and reads only the agreements it signs (object level, below).
+    ("GET", f"{API}/agreements"): ANY_ROLE,
+    ("GET", f"{API}/agreements/{{agreement_id}}"): ANY_ROLE,
+    ("PATCH", f"{API}/agreements/{{agreement_id}}"): WRITER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/transitions"): WRITER,
+    ("GET", f"{API}/audit"): READER,
+    ("GET", f"{API}/audit/verify"): READER,
+    ("GET", f"{API}/catalog/states"): READER,
+    ("GET", f"{API}/catalog/municipalities"): READER,
+}
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+PATH_PARAM = re.compile(r"{([^}]+)}")
+
+
+def operations(app: FastAPI) -> list[Operation]:
+    """Every (METHOD, path) of the app's OpenAPI document."""
+    return sorted(
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    )
+
+
+AGREEMENT = f"{API}/agreements/{{agreement_id}}"
+ABSENT = 987654321  # an agreement id that does not exist
+
+
+@dataclass
+class World:
+    """Two signatories, A and B, each signing its own agreement, and keys for every role."""
+
+    headers: dict[str, dict[str, str]]  # role -> Authorization header; A's key for "signatory"
+    signatory_b: dict[str, str]
+    ids: dict[str, int]  # path parameter -> an object A may see (or that exists)
+    ids_b: dict[str, int]  # path parameter -> an object of B's
+
+    def url(self, path: str, ids: dict[str, int] | None = None) -> str:
+        ids = self.ids if ids is None else ids
+        missing = set(PATH_PARAM.findall(path)) - set(ids)
+        assert not missing, f"{path}: teach World how to fill {sorted(missing)}"
+        return PATH_PARAM.sub(lambda m: str(ids[m.group(1)]), path)
+
+
+@pytest.fixture
+def world(client: TestClient, keys: Keys, db: Session) -> World:
+    created_a = agreement(client, keys.legal)
+    created_b = agreement(client, keys.legal)
+
+    def first_signer(created: dict[str, Any]) -> tuple[int, int]:
+        link = created["parties"][0]
+        return link["party"]["id"], link["signatories"][0]["representative_id"]
+
+    party_a, rep_a = first_signer(created_a)
+    party_b, rep_b = first_signer(created_b)
+    return World(
+        headers={
+            ADMIN: keys.admin,
+            LEGAL: keys.legal,
+            VIEWER: keys.viewer,
+            SIGNATORY: keys.signatory(db, rep_a),
+        },
+        signatory_b=keys.signatory(db, rep_b),
+        ids={"agreement_id": created_a["id"], "party_id": party_a, "representative_id": rep_a},
+        ids_b={"agreement_id": created_b["id"], "party_id": party_b, "representative_id": rep_b},
+    )
+
+
+def call(
+    client: TestClient, method: str, url: str, headers: dict[str, str], body: Any = None
+) -> Response:
+    if method in {"POST", "PUT", "PATCH"}:
+        return client.request(method, url, headers=headers, json={} if body is None else body)
+    return client.request(method, url, headers=headers)
+
+
+def assert_problem(response: Response, status: int, context: object) -> None:
+    assert response.status_code == status, (context, response.status_code, response.text)
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE, (context, response.headers)
+    assert response.json()["status"] == status, (context, response.text)
+
+
+# --- Function level -----------------------------------------------------------------------------
+
+
+def test_expected_names_exactly_the_routes_of_the_app(app: FastAPI) -> None:
+    actual = set(operations(app))
+    unlisted, stale = actual - EXPECTED.keys(), EXPECTED.keys() - actual
+    assert not unlisted, f"routes missing from EXPECTED: {sorted(unlisted)}"
+    assert not stale, f"EXPECTED names routes the app lacks: {sorted(stale)}"
+    assert EXPECTED.keys() >= PUBLIC
+    for operation, roles in EXPECTED.items():
+        assert roles <= ANY_ROLE, operation
+
+
+def cell_violation(operation: Operation, caller: str | None, response: Response) -> str | None:
+    """What is wrong with ``response`` to ``caller`` on ``operation``, or None."""
+    status, allowed = response.status_code, EXPECTED[operation]
+    is_problem = response.headers.get("content-type") == PROBLEM_MEDIA_TYPE
+    if status >= 500:
+        return f"server error {status}: {response.text[:200]}"
+    if operation in PUBLIC:
+        return None if status == 200 else f"public route answered {status}"
+    if caller is None:
+        if status != 401 or not is_problem:
+            return f"no key: expected a 401 problem, got {status} {response.text[:200]}"
+        if not response.headers.get("www-authenticate", "").startswith("Bearer"):
+            return "no key: 401 without a Bearer WWW-Authenticate challenge"
+        return None
+    if caller not in allowed:
+        if status != 403 or not is_problem:
+            return f"expected a 403 problem, got {status} {response.text[:200]}"
+        return None
+    if status in (401, 403):
+        return f"allowed role refused with {status}: {response.text[:200]}"
+    if operation[0] == "GET" and status != 200:
+        # Path parameters name objects that exist and that the caller may see.
+        return f"allowed GET answered {status}: {response.text[:200]}"
+    return None
+
+
+def test_every_route_admits_exactly_its_roles(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """The route x caller matrix, generated from the app's route table."""
+    table = operations(app)
+    unlisted = [operation for operation in table if operation not in EXPECTED]
+    assert not unlisted, f"routes missing from EXPECTED: {unlisted}"
+    violations: list[str] = []
+    for method, path in table:
+        url = world.url(path)
+        for caller in CALLERS:
+            response = call(client, method, url, world.headers[caller] if caller else {})
+            violation = cell_violation((method, path), caller, response)
+            if violation:
+                violations.append(f"{method} {path} as {caller or 'no key'}: {violation}")
+    cells = len(table) * len(CALLERS)
+    print(f"\nauthorization matrix: {len(table)} operations x {len(CALLERS)} callers = {cells}")
+    assert not violations, f"{len(violations)} of {cells} cells wrong:\n" + "\n".join(violations)
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
+def test_documentation_is_public(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+# --- Object level -------------------------------------------------------------------------------
+
+# Bodies a legal user could send, so the signatory is refused for who it is, not for its input.
+PLAUSIBLE_BODIES: dict[Operation, dict[str, Any]] = {
+    ("PATCH", f"{API}/agreements/{{agreement_id}}"): {"title": "Convenio modificado"},
+    ("POST", f"{API}/agreements/{{agreement_id}}/transitions"): {"to": "in_review"},
+}
+
+
+def test_a_signatory_gets_404_for_agreements_it_does_not_sign(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Every ``{agreement_id}`` route and method, each signatory against the other's agreement."""
+    routes = [op for op in operations(app) if "{agreement_id}" in op[1]]
+    assert ("GET", AGREEMENT) in routes
+    for method, path in routes:
+        check_not_found(client, world, method, path)
+
+
+def check_not_found(client: TestClient, world: World, method: str, path: str) -> None:
+    a, b = world.headers[SIGNATORY], world.signatory_b
+    body = PLAUSIBLE_BODIES.get((method, path))
+    read_b = world.url(AGREEMENT, world.ids_b)
+    before = ok(client.get(read_b, headers=world.headers[ADMIN]))
+    for caller, headers, other in (("A", a, world.ids_b), ("B", b, world.ids)):
+        response = call(client, method, world.url(path, other), headers, body)
+        assert_problem(response, 404, (method, path, caller))
+        # Indistinguishable from an agreement that does not exist: existence does not leak.
+        absent_url = world.url(path, {**other, "agreement_id": ABSENT})
+        absent = call(client, method, absent_url, headers, body)
+        assert_problem(absent, 404, (method, path, caller, "absent"))
+        assert response.json()["type"] == absent.json()["type"]
+        detail = response.json()["detail"].replace(str(other["agreement_id"]), "N")
+        assert detail == absent.json()["detail"].replace(str(ABSENT), "N")
+    assert ok(client.get(read_b, headers=world.headers[ADMIN])) == before  # nothing changed
+
+
+def test_each_signatory_reads_its_own_agreement(client: TestClient, world: World) -> None:
+    for headers, ids in ((world.headers[SIGNATORY], world.ids), (world.signatory_b, world.ids_b)):
+        read = ok(client.get(world.url(AGREEMENT, ids), headers=headers))
+        assert read["id"] == ids["agreement_id"]
+
+
+def test_a_signatory_never_reaches_another_signatorys_objects(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Every ``{id}`` route: A against B's object is refused (404 for agreements, 403 elsewhere)."""
+    routes = [op for op in operations(app) if PATH_PARAM.search(op[1])]
+    assert len(routes) >= 3
+    for method, path in routes:
+        response = call(client, method, world.url(path, world.ids_b), world.headers[SIGNATORY])
+        expected = 404 if "{agreement_id}" in path else 403
+        assert_problem(response, expected, (method, path))
+
+
+def test_a_signatory_lists_only_the_agreements_it_signs(
+    client: TestClient, world: World, keys: Keys
+) -> None:
+    own = world.ids["agreement_id"]
+    # A second agreement A signs, with a new partner; and one between strangers.
+    party_a = ok(client.get(f"{API}/parties/{world.ids['party_id']}", headers=keys.viewer))
+    rep_a = {"id": world.ids["representative_id"]}
+    partner = party(client, keys.legal, kind="privado", name="Empresa Socia S.A. de C.V.")
+    partner_rep = representative(client, keys.legal, partner["id"], full_name="Juan López")
+    second = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload([(party_a, rep_a), (partner, partner_rep)]),
+            headers=keys.legal,
+        ),
+        201,
+    )
+    stranger = agreement(client, keys.legal)
+    everything_url = f"{API}/agreements?limit=100"
+    everything = {a["id"] for a in ok(client.get(everything_url, headers=keys.admin))["items"]}
+    assert everything == {own, second["id"], world.ids_b["agreement_id"], stranger["id"]}
+
+    listed = ok(client.get(everything_url, headers=world.headers[SIGNATORY]))
+    assert {a["id"] for a in listed["items"]} == {own, second["id"]}
+    assert listed["next_cursor"] is None
+
+    # Paging and filters narrow A's view; they never widen it.
+    seen: list[int] = []
+    cursor: str | None = ""
+    while cursor is not None:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = ok(client.get(f"{API}/agreements", params=params, headers=world.headers[SIGNATORY]))
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen, reverse=True) == seen and set(seen) == {own, second["id"]}
+    for query, expected in (
+        (f"party_id={world.ids_b['party_id']}", set()),
+        (f"party_id={partner['id']}", {second["id"]}),
+        ("q=Convenio", {own, second["id"]}),
+    ):
+        found = ok(client.get(f"{API}/agreements?{query}", headers=world.headers[SIGNATORY]))
+        assert {a["id"] for a in found["items"]} == expected, query
+
+    listed_b = ok(client.get(f"{API}/agreements", headers=world.signatory_b))
+    assert [a["id"] for a in listed_b["items"]] == [world.ids_b["agreement_id"]]
+
+
+def test_a_signatory_who_signs_nothing_sees_nothing(
+    client: TestClient, world: World, keys: Keys, db: Session
+) -> None:
+    loner = party(client, keys.legal, kind="social", name="Asociación Civil Sin Convenios")
+    headers = keys.signatory(db, representative(client, keys.legal, loner["id"])["id"])
+    listed = ok(client.get(f"{API}/agreements", headers=headers))
+    assert listed == {"items": [], "next_cursor": None}
+    for ids in (world.ids, world.ids_b):
+        response = client.get(world.url(AGREEMENT, ids), headers=headers)
+        assert_problem(response, 404, ids)
