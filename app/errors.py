@@ -198,7 +198,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     }.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem_response(
-        request, status=exc.status_code, slug=slug, detail=detail, headers=exc.headers
+        request, status=exc.status_code, slug=slug, detail=detail, headers=dict(exc.headers or {})
     )
 
 

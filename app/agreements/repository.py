@@ -43,7 +43,7 @@ class AgreementFilters:
     q: str | None = None
 
 
-def visible_to(query: Select[tuple[Agreement]], representative_id: int | None) -> Select[tuple[Agreement]]:
+def visible_to(query: Select[Agreement], representative_id: int | None) -> Select[Agreement]:
     """Only the agreements where ``representative_id`` signs (all of them for None)."""
     if representative_id is None:
         return query
