@@ -68,3 +68,12 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def is_write(request: Request) -> bool:
+    return request.method not in READ_METHODS
+
+
+# True when the request changes data: the rows it loads to change are locked until commit, so
+# concurrent writers queue on PostgreSQL as they do on SQLite, and each sees the last one's work.
+WriteIntent = Annotated[bool, Depends(is_write)]

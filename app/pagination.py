@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from app.errors import Unprocessable
+from app.schemas import MAX_ID, storable_text
 
 MAX_PAGE_SIZE = 100
 
@@ -45,8 +46,18 @@ def _decode_cursor(cursor: str) -> int | str:
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeEncodeError):
         raise Unprocessable.field("query.cursor", "not a cursor this service handed out") from None
+    # What a cursor carries goes into a query: an id, or a short key without NUL characters.
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise Unprocessable.field("query.cursor", "not a cursor this service handed out")
+    if isinstance(value, int) and not 1 <= value <= MAX_ID:
+        raise Unprocessable.field("query.cursor", "not a cursor this service handed out")
+    if isinstance(value, str):
+        try:
+            storable_text(value)
+        except ValueError:
+            raise Unprocessable.field(
+                "query.cursor", "not a cursor this service handed out"
+            ) from None
     return value
 
 

@@ -65,11 +65,47 @@ StateCode = Annotated[str, Field(pattern=r"^\d{2}$", description="INEGI code of 
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
 
+# Ids (and audit sequence numbers) are INTEGER columns, 32-bit on PostgreSQL. A number outside
+# 1..MAX_ID names no row, and sent to the database it would fail the query instead of finding
+# nothing: it is refused as invalid input (422) wherever a client can send one.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def storable_text(value: str) -> str:
+    """``value`` if every database can store it: no NUL character, no lone surrogate."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL (U+0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (it has a lone surrogate)") from None
+    return value
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str):
+        storable_text(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_text(item)
+
+
+# Text a client sends in a query parameter, held to the same rule as the text of a body.
+QueryText = Annotated[str, AfterValidator(storable_text)]
+
 
 class CreateSchema(BaseModel):
-    """Input: unknown fields are refused, never silently dropped."""
+    """Input: unknown fields are refused, never silently dropped, and all text is storable."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # Nested models are schemas of their own and check their fields themselves.
+        _check_text(value)
+        return value
 
 
 def _strip_null_from_schema(schema: dict[str, Any], model: type[Any]) -> None:

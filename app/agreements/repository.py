@@ -55,8 +55,12 @@ def visible_to(query: Select[Agreement], representative_id: int | None) -> Selec
     )
 
 
-def get(session: Session, agreement_id: int, *, signatory: int | None = None) -> Agreement | None:
+def get(
+    session: Session, agreement_id: int, *, signatory: int | None = None, for_update: bool = False
+) -> Agreement | None:
     query = visible_to(select(Agreement).where(Agreement.id == agreement_id), signatory)
+    if for_update:
+        query = query.with_for_update()
     return session.scalars(query.options(*_FULL)).one_or_none()
 
 

@@ -19,23 +19,25 @@ from app.auth.dependencies import AnyRole, Writer, current_principal
 from app.auth.principal import Principal
 from app.clock import Today
 from app.concurrency import IfMatch, check_if_match, etag
-from app.db import SessionDep
+from app.db import SessionDep, WriteIntent
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import Agreement
 from app.models.enums import AgreementKind, AgreementStatus, Initiative
 from app.pagination import Page, PageDep, build_page, int_after
+from app.schemas import Id, QueryText
 
 router = APIRouter(prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422))
 
 
 def visible_agreement(
-    agreement_id: int,
+    agreement_id: Id,
     session: SessionDep,
     principal: Annotated[Principal, Depends(current_principal)],
+    write: WriteIntent,
 ) -> Agreement:
     """The agreement in the path, if the caller may see it (404 for others, so nothing leaks)."""
-    return service.get_agreement(session, agreement_id, principal)
+    return service.get_agreement(session, agreement_id, principal, for_update=write)
 
 
 AgreementDep = Annotated[Agreement, Depends(visible_agreement)]
@@ -72,7 +74,7 @@ def list_agreements(
     today: Today,
     status: AgreementStatus | None = None,
     kind: AgreementKind | None = None,
-    party_id: int | None = None,
+    party_id: Id | None = None,
     topic: Topic | None = None,
     initiative: Initiative | None = None,
     expiring_within_days: Annotated[
@@ -80,7 +82,7 @@ def list_agreements(
         Query(ge=0, le=3650, description="Expiry date between today and today + N days."),
     ] = None,
     q: Annotated[
-        str | None,
+        QueryText | None,
         Query(max_length=200, description="Text in the folio, the title or a party's name."),
     ] = None,
 ) -> Page[AgreementSummary]:

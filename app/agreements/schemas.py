@@ -10,7 +10,7 @@ from app.agreements import lifecycle
 from app.models import Agreement
 from app.models.enums import AgreementKind, AgreementStatus, Initiative, RenewalMode
 from app.parties.schemas import PartySummary
-from app.schemas import CreateSchema, LongText, ReadSchema, Timestamps, UpdateSchema
+from app.schemas import CreateSchema, Id, LongText, ReadSchema, Timestamps, UpdateSchema
 
 Topic = Annotated[
     str,
@@ -44,14 +44,14 @@ class Renewal(CreateSchema):
 
 
 class AgreementPartyInput(CreateSchema):
-    party_id: int
+    party_id: Id
     role: str = Field(
         min_length=1,
         max_length=120,
         description='How the agreement names the party, e.g. "EL MUNICIPIO".',
     )
     declarations: list[LongText] = Field(default_factory=list, max_length=30)
-    signatory_ids: list[int] = Field(
+    signatory_ids: list[Id] = Field(
         default_factory=list,
         max_length=10,
         description="Representatives of this party who sign, in signing order.",
@@ -93,7 +93,7 @@ class AgreementCreate(CreateSchema):
     effective_date: date
     expiry_date: date | None = Field(default=None, description="Last day in force; after effective_date.")
     renewal: Renewal = Field(default_factory=Renewal)
-    parent_id: int | None = Field(
+    parent_id: Id | None = Field(
         default=None, description="The agreement a modificatorio amends (required for one)."
     )
 
@@ -119,7 +119,7 @@ class AgreementUpdate(UpdateSchema):
     effective_date: date | None = None
     expiry_date: date | None = None
     renewal: Renewal | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
     _parties = field_validator("parties")(_unique_parties)
     _topics = field_validator("topics")(_unique_topics)

@@ -40,12 +40,14 @@ def snapshot(agreement: Agreement) -> dict[str, Any]:
     return AgreementRead.from_model(agreement).model_dump(mode="json", exclude=_NOT_AUDITED)
 
 
-def get_agreement(session: Session, agreement_id: int, actor: Principal) -> Agreement:
+def get_agreement(
+    session: Session, agreement_id: int, actor: Principal, *, for_update: bool = False
+) -> Agreement:
     """The agreement, if it exists and the actor may see it; 404 otherwise, for both cases."""
     signatory = actor.representative_id if actor.is_signatory else None
     if actor.is_signatory and signatory is None:
         raise NotFound(f"Agreement {agreement_id} does not exist.")
-    agreement = repository.get(session, agreement_id, signatory=signatory)
+    agreement = repository.get(session, agreement_id, signatory=signatory, for_update=for_update)
     if agreement is None:
         raise NotFound(f"Agreement {agreement_id} does not exist.")
     return agreement

@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.models.enums import Role
 from app.pagination import Page, PageDep, encode_cursor, int_after
+from app.schemas import Id, QueryText
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403, 422))
 
@@ -20,9 +21,9 @@ def list_audit_events(
     principal: Reader,
     session: SessionDep,
     page: PageDep,
-    agreement_id: int | None = None,
-    entity_type: Annotated[str | None, Query(max_length=40)] = None,
-    entity_id: Annotated[str | None, Query(max_length=40)] = None,
+    agreement_id: Id | None = None,
+    entity_type: Annotated[QueryText | None, Query(max_length=40)] = None,
+    entity_id: Annotated[QueryText | None, Query(max_length=40)] = None,
 ) -> Page[AuditEventRead]:
     """Read the history, newest first, for one agreement or any entity."""
     events = repository.page(

@@ -11,6 +11,7 @@ from app.catalog.states import STATES
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Page, PageDep, encode_cursor, str_after
+from app.schemas import QueryText
 
 router = APIRouter(prefix="/catalog", tags=["catalog"], responses=problem_responses(401, 403, 422))
 
@@ -27,7 +28,7 @@ def list_municipalities(
     session: SessionDep,
     page: PageDep,
     state_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
+    q: Annotated[QueryText | None, Query(max_length=100, description="Part of the name.")] = None,
 ) -> Page[MunicipalityRead]:
     """Municipalities of the imported INEGI catalog, by code."""
     found = repository.search(

@@ -10,12 +10,14 @@ from app.models import Party, Representative
 from app.models.enums import PartyKind
 
 
-def get_party(session: Session, party_id: int) -> Party | None:
-    return session.get(Party, party_id)
+def get_party(session: Session, party_id: int, *, for_update: bool = False) -> Party | None:
+    return session.get(Party, party_id, with_for_update=for_update)
 
 
-def get_representative(session: Session, representative_id: int) -> Representative | None:
-    return session.get(Representative, representative_id)
+def get_representative(
+    session: Session, representative_id: int, *, for_update: bool = False
+) -> Representative | None:
+    return session.get(Representative, representative_id, with_for_update=for_update)
 
 
 def list_parties(

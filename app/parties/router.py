@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from app.auth.dependencies import Reader, Writer
 from app.concurrency import IfMatch, check_if_match, etag
-from app.db import SessionDep
+from app.db import SessionDep, WriteIntent
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import Party, Representative
@@ -21,18 +21,21 @@ from app.parties.schemas import (
     RepresentativeRead,
     RepresentativeUpdate,
 )
+from app.schemas import Id, QueryText
 
 router = APIRouter(tags=["parties"], responses=problem_responses(401, 403, 422))
 CREATE_ERRORS = problem_responses(404, 409, 413, 415)
 UPDATE_ERRORS = problem_responses(404, 409, 412, 413, 415)
 
 
-def valid_party(party_id: int, session: SessionDep) -> Party:
-    return service.get_party(session, party_id)
+def valid_party(party_id: Id, session: SessionDep, write: WriteIntent) -> Party:
+    return service.get_party(session, party_id, for_update=write)
 
 
-def valid_representative(representative_id: int, session: SessionDep) -> Representative:
-    return service.get_representative(session, representative_id)
+def valid_representative(
+    representative_id: Id, session: SessionDep, write: WriteIntent
+) -> Representative:
+    return service.get_representative(session, representative_id, for_update=write)
 
 
 PartyDep = Annotated[Party, Depends(valid_party)]
@@ -65,7 +68,8 @@ def list_parties(
     kind: PartyKind | None = None,
     state_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Words of the name, legal name or RFC.")
+        QueryText | None,
+        Query(max_length=200, description="Words of the name, legal name or RFC."),
     ] = None,
 ) -> Page[PartyRead]:
     """List parties, filtered by kind, state or text."""

@@ -35,15 +35,19 @@ def snapshot_representative(representative: Representative) -> dict[str, Any]:
     )
 
 
-def get_party(session: Session, party_id: int) -> Party:
-    party = repository.get_party(session, party_id)
+def get_party(session: Session, party_id: int, *, for_update: bool = False) -> Party:
+    party = repository.get_party(session, party_id, for_update=for_update)
     if party is None:
         raise NotFound(f"Party {party_id} does not exist.")
     return party
 
 
-def get_representative(session: Session, representative_id: int) -> Representative:
-    representative = repository.get_representative(session, representative_id)
+def get_representative(
+    session: Session, representative_id: int, *, for_update: bool = False
+) -> Representative:
+    representative = repository.get_representative(
+        session, representative_id, for_update=for_update
+    )
     if representative is None:
         raise NotFound(f"Representative {representative_id} does not exist.")
     return representative
