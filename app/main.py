@@ -30,10 +30,22 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# Every operation that reads a body can be refused before it runs: by `JsonBodyPolicy` (400 for
+# a bad Content-Length, 413, 415) or by FastAPI when the body is not text it can parse (400).
+_BODY_PROBLEMS = problem_responses(400, 413, 415)
+
+
 def _document_routes(router: APIRouter) -> None:
-    """Each route's docstring: first line is the summary, the rest the description."""
+    """Each route's docstring: first line is the summary, the rest the description.
+
+    Operations with a request body also declare the problems of reading one.
+    """
     for route in router.routes:
-        if isinstance(route, APIRoute) and route.endpoint.__doc__:
+        if not isinstance(route, APIRoute):
+            continue
+        if route.body_field is not None:
+            route.responses = {**_BODY_PROBLEMS, **route.responses}
+        if route.endpoint.__doc__:
             summary, _, rest = route.endpoint.__doc__.strip().partition("\n")
             route.summary = route.summary or summary.strip()
             route.description = rest.strip()

@@ -120,7 +120,9 @@ class AgreementTopic(Base):
 
 
 class FolioCounter(Base):
-    """The last folio number handed out in a year; incremented under the row's write lock."""
+    """The last folio number handed out in a year; incremented under the row's write lock.
+
+    Not versioned: it changes only by one atomic ``UPDATE … SET n = n + 1``, never read first."""
 
     __tablename__ = "folio_counters"
 

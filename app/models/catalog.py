@@ -3,10 +3,10 @@
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, VersionedMixin
 
 
-class Municipality(Base):
+class Municipality(VersionedMixin, Base):
     __tablename__ = "municipalities"
 
     # CVEGEO: the state's two digits followed by the municipality's three.

@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("state_code", sa.String(length=2), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("population", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_municipalities")),
     )
     with op.batch_alter_table("municipalities", schema=None) as batch_op:
@@ -339,6 +340,7 @@ def upgrade() -> None:
         sa.Column("representative_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["representative_id"],
             ["representatives.id"],
