@@ -3,8 +3,9 @@
 import base64
 import binascii
 import json
-from collections.abc import Sequence
-from typing import Annotated, Generic, Protocol, TypeVar
+from operator import attrgetter
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
@@ -15,13 +16,7 @@ from app.schemas import MAX_ID, storable_text
 MAX_PAGE_SIZE = 100
 
 
-class HasId(Protocol):
-    @property
-    def id(self) -> int: ...
-
-
 T = TypeVar("T")
-I = TypeVar("I", bound=HasId)
 
 
 class Page(BaseModel, Generic[T]):
@@ -87,8 +82,11 @@ def str_after(params: PageParams) -> str | None:
     raise Unprocessable.field("query.cursor", "not a cursor of this list")
 
 
-def build_page(items: Sequence[I], limit: int) -> "Page[I]":
-    """A page of an id-ordered list fetched with ``limit + 1`` rows (the extra one says "more")."""
+def build_page(
+    items: Sequence[T], limit: int, cursor_of: Callable[[T], int | str] = attrgetter("id")
+) -> "Page[T]":
+    """A page of a list fetched with ``limit + 1`` rows (the extra one says there are more);
+    the cursor is the sort key of the page's last item (its id unless ``cursor_of`` says)."""
     kept = list(items[:limit])
     more = len(items) > limit
-    return Page(items=kept, next_cursor=encode_cursor(kept[-1].id) if more else None)
+    return Page(items=kept, next_cursor=encode_cursor(cursor_of(kept[-1])) if more else None)

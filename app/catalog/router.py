@@ -10,7 +10,7 @@ from app.catalog.schemas import MunicipalityRead, StateRead
 from app.catalog.states import STATES
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import Page, PageDep, encode_cursor, str_after
+from app.pagination import Page, PageDep, build_page, str_after
 from app.schemas import QueryText
 
 router = APIRouter(prefix="/catalog", tags=["catalog"], responses=problem_responses(401, 403, 422))
@@ -34,8 +34,5 @@ def list_municipalities(
     found = repository.search(
         session, state_code=state_code, name=q, after=str_after(page), limit=page.limit + 1
     )
-    items = [MunicipalityRead.model_validate(m) for m in found[: page.limit]]
-    more = len(found) > page.limit
-    return Page[MunicipalityRead](
-        items=items, next_cursor=encode_cursor(items[-1].code) if more else None
-    )
+    items = [MunicipalityRead.model_validate(m) for m in found]
+    return build_page(items, page.limit, cursor_of=lambda municipality: municipality.code)
