@@ -6,13 +6,17 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate lint typecheck lock bench clean
+.PHONY: run test install install-dev system-deps migrate lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
 	$(BIN)/convenios serve --host $(HOST) --port $(PORT)
 
+# Lint and strict typing first: they take seconds and guard what the tests do not see.
 test: $(VENV)/.installed-dev system-deps
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

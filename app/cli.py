@@ -58,7 +58,9 @@ def apikey_list(args: argparse.Namespace) -> int:
         rows = []
         for key in keys_service.list_keys(session=session):
             state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-            representative = f"representative {key.representative_id}" if key.representative_id else ""
+            representative = (
+                f"representative {key.representative_id}" if key.representative_id else ""
+            )
             rows.append(
                 f"{key.id}\tcvn_{key.key_id}_…\t{key.role.value}\t{key.name}\t{state}\t{representative}".rstrip()
             )
@@ -66,7 +68,9 @@ def apikey_list(args: argparse.Namespace) -> int:
 
     rows = _in_transaction(work)
     print("id\tkey\trole\tname\tstate\tbound to")
-    print("\n".join(rows) if rows else "(no keys yet: convenios apikey create --role admin --name …)")
+    print(
+        "\n".join(rows) if rows else "(no keys yet: convenios apikey create --role admin --name …)"
+    )
     return 0
 
 
@@ -118,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
     command = apikey_commands.add_parser("create", help="create a key and print it (only once)")
     command.add_argument("--role", required=True, choices=[role.value for role in Role])
-    command.add_argument("--name", required=True, help="whose key it is, e.g. 'Jurídico Tlalnepantla'")
+    command.add_argument(
+        "--name", required=True, help="whose key it is, e.g. 'Jurídico Tlalnepantla'"
+    )
     command.add_argument(
         "--representative-id", type=int, help="the representative a signatory key acts as"
     )
@@ -132,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="INEGI municipality catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
     command = catalog_commands.add_parser(
-        "import", help="import INEGI's municipalities from a CSV (CVEGEO, CVE_ENT, CVE_MUN, NOM_MUN…)"
+        "import",
+        help="import INEGI's municipalities from a CSV (CVEGEO, CVE_ENT, CVE_MUN, NOM_MUN…)",
     )
     command.add_argument("file")
     command.set_defaults(run=catalog_import)

@@ -209,8 +209,7 @@ async def _on_stale_data(request: Request, exc: Exception) -> JSONResponse:
     return await _on_problem(
         request,
         ConcurrentUpdate(
-            "The resource was changed by another request at the same time; "
-            "read it again and retry."
+            "The resource was changed by another request at the same time; read it again and retry."
         ),
     )
 

@@ -25,7 +25,7 @@ from app.kit import canonical_json
 from app.models import IdempotencyRecord
 
 
-class Replay(Exception):  # noqa: N818 (a control-flow signal, not an error)
+class Replay(Exception):
     """Raised to answer with a stored response instead of running the request again."""
 
     def __init__(self, record: IdempotencyRecord) -> None:

@@ -67,7 +67,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description=(
             "Agreements between Mexican municipalities, states, the federation and private "
             "and social partners: parties, content, lifecycle and a tamper-evident history. "
-            "Authenticate with `Authorization: Bearer <key>`; errors are RFC 9457 problems."
+            "Authenticate with `Authorization: Bearer <key>`; errors are RFC 9457 problems. "
+            "Bodies are JSON with the types shown (a number is not a string of digits, a date "
+            "is `YYYY-MM-DD`), and no text may contain the NUL character (U+0000)."
         ),
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -101,9 +103,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 description=app.description,
                 routes=app.routes,
             )
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                problem_schemas()
-            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -48,7 +48,11 @@ class JsonBodyPolicy:
                 return
         if declared != "0" and not _is_json(headers.get("content-type", "")):
             await _send_problem(
-                send, scope, 415, "unsupported-media-type", "Send the request body as application/json."
+                send,
+                scope,
+                415,
+                "unsupported-media-type",
+                "Send the request body as application/json.",
             )
             return
         chunks: list[bytes] = []

@@ -3,8 +3,8 @@
 import base64
 import binascii
 import json
-from operator import attrgetter
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query

@@ -4,7 +4,17 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 _RFC = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(\d{2})(\d{2})([A-Z\d]{2}[A\d])$")
 _CURP = re.compile(
@@ -69,7 +79,32 @@ LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
 # 1..MAX_ID names no row, and sent to the database it would fail the query instead of finding
 # nothing: it is refused as invalid input (422) wherever a client can send one.
 MAX_ID = 2**31 - 1
+# An id in a path or query parameter, which is text on the wire.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def json_integer(value: Any) -> Any:
+    """A JSON integer: not a string of digits, a float or a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be an integer")
+    return value
+
+
+def _full_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _FULL_DATE.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
+
+
+# FastAPI validates a JSON body in pydantic's lax Python mode, where "12", 12.0 and true pass for
+# an integer, 0 and "yes" for a boolean, and 0 or "2026-01-15T00:00:00" for a date. The values
+# of a body must have the JSON type the OpenAPI document gives them, so bodies use these types.
+Integer = Annotated[int, BeforeValidator(json_integer)]
+Boolean = Annotated[bool, Strict()]
+Date = Annotated[date, BeforeValidator(_full_date)]
+BodyId = Annotated[int, BeforeValidator(json_integer), Field(ge=1, le=MAX_ID)]
 
 
 def storable_text(value: str) -> str:

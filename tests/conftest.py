@@ -44,7 +44,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The suite's database for ``backend``: migrated, with INEGI's catalog imported."""
     # One database per run, so that runs in parallel (two checkouts, CI) never collide.
-    url = new_database(backend, tmp_path_factory.mktemp(backend), name=f"convenios_test_{os.getpid()}")
+    url = new_database(
+        backend, tmp_path_factory.mktemp(backend), name=f"convenios_test_{os.getpid()}"
+    )
     engine = make_engine(url)
     with Session(engine) as session, session.begin():
         catalog_service.import_catalog(
@@ -133,4 +135,6 @@ def _key(db: Session, role: Role, representative_id: int | None = None) -> dict[
 
 @pytest.fixture
 def keys(db: Session) -> Keys:
-    return Keys(admin=_key(db, Role.ADMIN), legal=_key(db, Role.LEGAL), viewer=_key(db, Role.VIEWER))
+    return Keys(
+        admin=_key(db, Role.ADMIN), legal=_key(db, Role.LEGAL), viewer=_key(db, Role.VIEWER)
+    )

@@ -14,7 +14,9 @@ from app import migrations
 POSTGRES_URL = os.environ.get(
     "CONVENIOS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/convenios_test"
 )
-BACKENDS = [b for b in os.environ.get("CONVENIOS_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("CONVENIOS_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
 
 
 def _admin_url(url: str) -> str:

@@ -22,7 +22,12 @@ def municipio(client: TestClient, headers: dict[str, str], **fields: Any) -> dic
     return party(
         client,
         headers,
-        **{"kind": "municipio", "name": "Municipio de Tlalnepantla de Baz", "inegi_code": "15104", **fields},
+        **{
+            "kind": "municipio",
+            "name": "Municipio de Tlalnepantla de Baz",
+            "inegi_code": "15104",
+            **fields,
+        },
     )
 
 

@@ -30,13 +30,15 @@ def database(backend: str, tmp_path: Path) -> Iterator[str]:
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CONVENIOS_DATABASE_URL": url}
-    return subprocess.run(  # noqa: S603 - our own command
+    return subprocess.run(
         [CONVENIOS, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
 
 
 def test_apikey_create_prints_the_key_alone_and_it_works(database: str) -> None:
-    created = run(database, "apikey", "create", "--role", "legal", "--name", "Jurídico de Tlalnepantla")
+    created = run(
+        database, "apikey", "create", "--role", "legal", "--name", "Jurídico de Tlalnepantla"
+    )
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     assert created.stdout == key + "\n"
@@ -67,7 +69,15 @@ def test_a_signatory_key_needs_an_existing_representative(database: str) -> None
     assert missing.returncode == 2 and missing.stdout == ""
     assert "bound to one representative" in missing.stderr
     unknown = run(
-        database, "apikey", "create", "--role", "signatory", "--name", "A", "--representative-id", "99"
+        database,
+        "apikey",
+        "create",
+        "--role",
+        "signatory",
+        "--name",
+        "A",
+        "--representative-id",
+        "99",
     )
     assert unknown.returncode == 2 and "does not exist" in unknown.stderr
     wrong_role = run(database, "apikey", "create", "--role", "root", "--name", "A")
@@ -85,8 +95,7 @@ def test_catalog_import_is_complete_idempotent_and_all_or_nothing(
 
     broken = tmp_path / "broken.csv"
     broken.write_text(
-        "CVEGEO,CVE_ENT,NOM_ENT,CVE_MUN,NOM_MUN,POB_TOTAL\n"
-        "99001,99,Nada,001,Nuevo,10\n",
+        "CVEGEO,CVE_ENT,NOM_ENT,CVE_MUN,NOM_MUN,POB_TOTAL\n99001,99,Nada,001,Nuevo,10\n",
         encoding="utf-8",
     )
     refused = run(database, "catalog", "import", str(broken))

@@ -32,7 +32,9 @@ def test_a_failure_after_the_change_leaves_nothing_half_written(
     parties_before = db.scalar(select(func.count()).select_from(Party))
     events_before = db.scalar(select(func.count()).select_from(AuditEvent))
     monkeypatch.setattr(audit, "record", broken_record)
-    response = client.post(f"{API}/parties", json={"kind": "social", "name": "Fundación"}, headers=keys.legal)
+    response = client.post(
+        f"{API}/parties", json={"kind": "social", "name": "Fundación"}, headers=keys.legal
+    )
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert "Traceback" not in response.text and "disk full" not in response.text

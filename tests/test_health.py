@@ -19,7 +19,12 @@ def test_healthz_needs_no_key(client: TestClient) -> None:
 def test_readyz_checks_database_migrations_and_storage(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "database": "ok", "migrations": "ok", "storage": "ok"}
+    assert response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "migrations": "ok",
+        "storage": "ok",
+    }
 
 
 def test_readyz_reports_an_unmigrated_database(tmp_path: Path) -> None:
@@ -69,4 +74,7 @@ def test_every_operation_is_documented(client: TestClient) -> None:
         errors = [status for status in op["responses"] if status.startswith(("4", "5"))]
         assert errors, op["operationId"]
         for status in errors:
-            assert "application/problem+json" in op["responses"][status]["content"], (op["operationId"], status)
+            assert "application/problem+json" in op["responses"][status]["content"], (
+                op["operationId"],
+                status,
+            )

@@ -93,7 +93,9 @@ def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:
     if target in _NEEDS_COMPLETE_CONTENT:
         if facts.parties < 2:
             problems.append("an agreement needs at least two parties")
-        problems.extend(f"party {name} has nobody to sign" for name in facts.parties_without_signatories)
+        problems.extend(
+            f"party {name} has nobody to sign" for name in facts.parties_without_signatories
+        )
         if facts.clauses == 0:
             problems.append("an agreement needs at least one cláusula")
     if target is S.IN_SIGNATURE:
@@ -105,8 +107,10 @@ def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:
             problems.append(f"{facts.pending_signatures} signature(s) are still pending")
         if facts.signed_on is not None and facts.signed_on > facts.today:
             problems.append("the signing date cannot be in the future")
-        if facts.expiry_date is not None and facts.signed_on is not None and (
-            facts.signed_on >= facts.expiry_date
+        if (
+            facts.expiry_date is not None
+            and facts.signed_on is not None
+            and (facts.signed_on >= facts.expiry_date)
         ):
             problems.append("an agreement signed on or after its expiry date cannot become active")
     if target is S.EXPIRED and (facts.expiry_date is None or facts.expiry_date >= facts.today):

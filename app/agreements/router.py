@@ -27,7 +27,9 @@ from app.models.enums import AgreementKind, AgreementStatus, Initiative
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import Id, QueryText
 
-router = APIRouter(prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422))
+router = APIRouter(
+    prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422)
+)
 
 
 def visible_agreement(
@@ -138,9 +140,7 @@ def update_agreement(
     return AgreementRead.from_model(agreement)
 
 
-@router.post(
-    "/{agreement_id}/transitions", responses=problem_responses(404, 409, 412, 413, 415)
-)
+@router.post("/{agreement_id}/transitions", responses=problem_responses(404, 409, 412, 413, 415))
 def transition_agreement(
     agreement: AgreementDep,  # before the role, as in update_agreement
     actor: Writer,

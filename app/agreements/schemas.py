@@ -4,13 +4,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from app.agreements import lifecycle
 from app.models import Agreement
 from app.models.enums import AgreementKind, AgreementStatus, Initiative, RenewalMode
 from app.parties.schemas import PartySummary
-from app.schemas import CreateSchema, Id, LongText, ReadSchema, Timestamps, UpdateSchema
+from app.schemas import (
+    BodyId,
+    CreateSchema,
+    Date,
+    Integer,
+    LongText,
+    ReadSchema,
+    Timestamps,
+    UpdateSchema,
+    json_integer,
+)
 
 Topic = Annotated[
     str,
@@ -20,7 +30,10 @@ Topic = Annotated[
         description="A priority theme as a slug, e.g. gobernanza, seguridad_publica.",
     ),
 ]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+InitiativeNumber = Annotated[Initiative, BeforeValidator(json_integer)]
+# At most 15 significant digits (under ten trillion): a JSON number that size reaches us as a
+# float whose shortest form is exactly the digits the client wrote, so nothing is rounded.
+Amount = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. MXN.")]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 Objective = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -37,21 +50,21 @@ class Renewal(CreateSchema):
     """How the agreement renews: not at all, by itself for N months, or by a written agreement."""
 
     mode: RenewalMode = RenewalMode.NONE
-    months: int | None = Field(default=None, ge=1, le=120)
-    notice_days: int | None = Field(
+    months: Integer | None = Field(default=None, ge=1, le=120)
+    notice_days: Integer | None = Field(
         default=None, ge=0, le=365, description="Days before expiry to give notice."
     )
 
 
 class AgreementPartyInput(CreateSchema):
-    party_id: Id
+    party_id: BodyId
     role: str = Field(
         min_length=1,
         max_length=120,
         description='How the agreement names the party, e.g. "EL MUNICIPIO".',
     )
     declarations: list[LongText] = Field(default_factory=list, max_length=30)
-    signatory_ids: list[Id] = Field(
+    signatory_ids: list[BodyId] = Field(
         default_factory=list,
         max_length=10,
         description="Representatives of this party who sign, in signing order.",
@@ -80,7 +93,7 @@ def _unique_topics(topics: list[str]) -> list[str]:
 class AgreementCreate(CreateSchema):
     title: Title
     kind: AgreementKind
-    initiative: Initiative | None = Field(
+    initiative: InitiativeNumber | None = Field(
         default=None, description="Initiative of the Declaración de Tlalnepantla (4 or 6)."
     )
     topics: list[Topic] = Field(default_factory=list, max_length=20)
@@ -90,10 +103,12 @@ class AgreementCreate(CreateSchema):
     clauses: list[Clause] = Field(default_factory=list, max_length=100)
     amount: Amount | None = None
     currency: Currency | None = Field(default=None, description="Defaults to MXN with an amount.")
-    effective_date: date
-    expiry_date: date | None = Field(default=None, description="Last day in force; after effective_date.")
+    effective_date: Date
+    expiry_date: Date | None = Field(
+        default=None, description="Last day in force; after effective_date."
+    )
     renewal: Renewal = Field(default_factory=Renewal)
-    parent_id: Id | None = Field(
+    parent_id: BodyId | None = Field(
         default=None, description="The agreement a modificatorio amends (required for one)."
     )
 
@@ -108,7 +123,7 @@ class AgreementUpdate(UpdateSchema):
 
     title: Title | None = None
     kind: AgreementKind | None = None
-    initiative: Initiative | None = None
+    initiative: InitiativeNumber | None = None
     topics: list[Topic] | None = Field(default=None, max_length=20)
     objective: Objective | None = None
     parties: list[AgreementPartyInput] | None = Field(default=None, min_length=2, max_length=20)
@@ -116,10 +131,10 @@ class AgreementUpdate(UpdateSchema):
     clauses: list[Clause] | None = Field(default=None, max_length=100)
     amount: Amount | None = None
     currency: Currency | None = None
-    effective_date: date | None = None
-    expiry_date: date | None = None
+    effective_date: Date | None = None
+    expiry_date: Date | None = None
     renewal: Renewal | None = None
-    parent_id: Id | None = None
+    parent_id: BodyId | None = None
 
     _parties = field_validator("parties")(_unique_parties)
     _topics = field_validator("topics")(_unique_topics)
@@ -133,8 +148,9 @@ class TransitionRequest(CreateSchema):
         max_length=2000,
         description="Why; required to send back, cancel or terminate.",
     )
-    signed_on: date | None = Field(
-        default=None, description="With `to: active`: the day the last party signed (default today)."
+    signed_on: Date | None = Field(
+        default=None,
+        description="With `to: active`: the day the last party signed (default today).",
     )
 
 

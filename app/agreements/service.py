@@ -131,7 +131,10 @@ def _check(session: Session, content: _Content, *, agreement_id: int | None) -> 
 
 
 def _set_parties(
-    session: Session, agreement: Agreement, links: list[AgreementPartyInput], parties: dict[int, Party]
+    session: Session,
+    agreement: Agreement,
+    links: list[AgreementPartyInput],
+    parties: dict[int, Party],
 ) -> None:
     representatives = parties_repository.representatives_by_id(
         session, {rid for link in links for rid in link.signatory_ids}
@@ -153,7 +156,9 @@ def _set_parties(
         agreement.parties.append(entry)
 
 
-def _signatory(agreement: Agreement, representative: Representative, order: int) -> AgreementSignatory:
+def _signatory(
+    agreement: Agreement, representative: Representative, order: int
+) -> AgreementSignatory:
     signatory = AgreementSignatory(representative_id=representative.id, position=order)
     signatory.agreement_id = agreement.id
     signatory.representative = representative
@@ -162,7 +167,9 @@ def _signatory(agreement: Agreement, representative: Representative, order: int)
 
 def _set_topics(agreement: Agreement, topics: list[str]) -> None:
     current = {topic.topic: topic for topic in agreement.topics}
-    agreement.topics = [current.get(topic) or AgreementTopic(topic=topic) for topic in sorted(topics)]
+    agreement.topics = [
+        current.get(topic) or AgreementTopic(topic=topic) for topic in sorted(topics)
+    ]
 
 
 def _refresh_search(agreement: Agreement) -> None:
@@ -243,7 +250,7 @@ def update_agreement(
         )
         for link in agreement.parties
     ]
-    amount = changes["amount"] if "amount" in changes else agreement.amount
+    amount = changes.get("amount", agreement.amount)
     currency = data.currency if "currency" in changes else agreement.currency
     if amount is None and "amount" in changes and "currency" not in changes:
         currency = None
@@ -260,9 +267,9 @@ def update_agreement(
         amount=amount,
         currency=currency,
         effective_date=data.effective_date or agreement.effective_date,
-        expiry_date=changes["expiry_date"] if "expiry_date" in changes else agreement.expiry_date,
+        expiry_date=changes.get("expiry_date", agreement.expiry_date),
         renewal=renewal,
-        parent_id=changes["parent_id"] if "parent_id" in changes else agreement.parent_id,
+        parent_id=changes.get("parent_id", agreement.parent_id),
     )
     parties = _check(session, content, agreement_id=agreement.id)
 

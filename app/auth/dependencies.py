@@ -12,7 +12,9 @@ from app.db import SessionDep
 from app.errors import Forbidden
 from app.models.enums import Role
 
-_bearer = HTTPBearer(auto_error=False, description="An API key created with `convenios apikey create`.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key created with `convenios apikey create`."
+)
 
 
 def current_principal(

@@ -24,7 +24,9 @@ def hash_secret(secret: str) -> str:
 def generate() -> NewKey:
     key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
     secret = secrets.token_urlsafe(32)
-    return NewKey(key_id=key_id, secret_hash=hash_secret(secret), plaintext=f"cvn_{key_id}_{secret}")
+    return NewKey(
+        key_id=key_id, secret_hash=hash_secret(secret), plaintext=f"cvn_{key_id}_{secret}"
+    )
 
 
 def parse(token: str) -> tuple[str, str] | None:

@@ -99,6 +99,4 @@ def _challenge(error: str | None = None) -> dict[str, str]:
 
 
 def missing_credentials() -> Unauthorized:
-    return Unauthorized(
-        "Send an API key as `Authorization: Bearer <key>`.", headers=_challenge()
-    )
+    return Unauthorized("Send an API key as `Authorization: Bearer <key>`.", headers=_challenge())

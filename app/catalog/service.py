@@ -38,11 +38,17 @@ def check_state(code: str, field: str = "body.inegi_code") -> str:
 def check_municipality(session: Session, code: str, field: str = "body.inegi_code") -> Municipality:
     """The catalog entry of ``code``; a 422 when it is malformed or not in the catalog."""
     if not _FIVE_DIGITS.match(code):
-        raise Unprocessable.field(field, "a municipio's INEGI code has five digits (estado + municipio)")
+        raise Unprocessable.field(
+            field, "a municipio's INEGI code has five digits (estado + municipio)"
+        )
     check_state(code[:2], field)
     found = repository.municipality(session, code)
     if found is None:
-        hint = "" if repository.count(session) else " (the catalog is empty: run `convenios catalog import`)"
+        hint = (
+            ""
+            if repository.count(session)
+            else " (the catalog is empty: run `convenios catalog import`)"
+        )
         raise Unprocessable.field(field, f"{code} is not in INEGI's municipality catalog{hint}")
     return found
 

@@ -98,9 +98,7 @@ class AgreementSignatory(Base):
     __table_args__ = (UniqueConstraint("agreement_party_id", "representative_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    agreement_party_id: Mapped[int] = mapped_column(
-        ForeignKey("agreement_parties.id"), index=True
-    )
+    agreement_party_id: Mapped[int] = mapped_column(ForeignKey("agreement_parties.id"), index=True)
     # Denormalised from the agreement party, so "agreements this representative signs" is one join.
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id"), index=True)

@@ -59,7 +59,7 @@ class Role(StrEnum):
 
 
 def db_enum(enum: type[StrEnum], name: str) -> Enum:
-    """A portable enum column: VARCHAR plus a CHECK constraint, the same on SQLite and PostgreSQL."""
+    """A portable enum column: VARCHAR plus a CHECK constraint, alike on SQLite and PostgreSQL."""
     return Enum(
         enum,
         name=name,

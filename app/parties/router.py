@@ -107,9 +107,7 @@ def update_party(
     return PartyRead.model_validate(party)
 
 
-@router.post(
-    "/parties/{party_id}/representatives", status_code=201, responses=CREATE_ERRORS
-)
+@router.post("/parties/{party_id}/representatives", status_code=201, responses=CREATE_ERRORS)
 def create_representative(
     actor: Writer,
     party: PartyDep,
@@ -170,4 +168,3 @@ def update_representative(
     )
     response.headers["ETag"] = etag(representative.version)
     return RepresentativeRead.model_validate(representative)
-

@@ -8,11 +8,11 @@ from app.models.enums import PartyKind
 from app.schemas import (
     CURP,
     RFC,
+    Boolean,
     CreateSchema,
     Email,
     PersonRFC,
     ReadSchema,
-    ShortText,
     StateCode,
     Timestamps,
     UpdateSchema,
@@ -23,9 +23,13 @@ InegiCode = Field(
     pattern=r"^\d{2}(\d{3})?$",
     description="INEGI code: 2 digits for an estado, 5 (estado + municipio) for a municipio.",
 )
-PartyName = Field(min_length=1, max_length=300, description="Common name, e.g. Municipio de Tlalnepantla de Baz.")
+PartyName = Field(
+    min_length=1, max_length=300, description="Common name, e.g. Municipio de Tlalnepantla de Baz."
+)
 LegalName = Field(default=None, min_length=1, max_length=400)
 Address = Field(default=None, min_length=1, max_length=1000)
+# A person's name, as long as the column that keeps it (and as a representative's full_name).
+ContactName = Field(default=None, min_length=1, max_length=200)
 Phone = Field(default=None, min_length=1, max_length=40, pattern=r"^[0-9+()\-. ext]+$")
 
 
@@ -40,15 +44,23 @@ class PartyCreate(CreateSchema):
         description="State where the party is; derived from the INEGI code when it has one.",
     )
     address: str | None = Address
-    contact_name: ShortText | None = None
+    contact_name: str | None = ContactName
     contact_email: Email | None = None
     contact_phone: str | None = Phone
 
 
 class PartyUpdate(UpdateSchema):
     NULLABLE: ClassVar[frozenset[str]] = frozenset(
-        {"legal_name", "rfc", "inegi_code", "state_code", "address", "contact_name",
-         "contact_email", "contact_phone"}
+        {
+            "legal_name",
+            "rfc",
+            "inegi_code",
+            "state_code",
+            "address",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        }
     )
 
     kind: PartyKind | None = None
@@ -58,7 +70,7 @@ class PartyUpdate(UpdateSchema):
     inegi_code: str | None = InegiCode
     state_code: StateCode | None = None
     address: str | None = Address
-    contact_name: ShortText | None = None
+    contact_name: str | None = ContactName
     contact_email: Email | None = None
     contact_phone: str | None = Phone
 
@@ -100,7 +112,7 @@ class RepresentativeCreate(CreateSchema):
     email: Email | None = None
     rfc: PersonRFC | None = None
     curp: CURP | None = None
-    active: bool = True
+    active: Boolean = True
 
 
 class RepresentativeUpdate(UpdateSchema):
@@ -112,7 +124,7 @@ class RepresentativeUpdate(UpdateSchema):
     email: Email | None = None
     rfc: PersonRFC | None = None
     curp: CURP | None = None
-    active: bool | None = None
+    active: Boolean | None = None
 
 
 class RepresentativeRead(ReadSchema, Timestamps):

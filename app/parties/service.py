@@ -62,7 +62,9 @@ def _check_geography(
             raise Unprocessable.field("body.inegi_code", "an estado needs its 2-digit INEGI code")
         catalog.check_state(inegi_code)
         if state_code is not None and state_code != inegi_code:
-            raise Unprocessable.field("body.state_code", f"an estado's state is itself ({inegi_code})")
+            raise Unprocessable.field(
+                "body.state_code", f"an estado's state is itself ({inegi_code})"
+            )
         return inegi_code
     if kind is PartyKind.MUNICIPIO:
         if inegi_code is None:

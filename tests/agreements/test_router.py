@@ -37,7 +37,10 @@ def test_creating_assigns_a_folio_and_starts_as_draft(client: TestClient, keys: 
     response = client.post(
         f"{API}/agreements",
         json=agreement_payload(
-            [signing_party(client, keys.legal, "municipio"), signing_party(client, keys.legal, "estado")]
+            [
+                signing_party(client, keys.legal, "municipio"),
+                signing_party(client, keys.legal, "estado"),
+            ]
         ),
         headers=keys.legal,
     )
@@ -104,8 +107,14 @@ def test_references_to_unknown_or_foreign_ids_are_refused(
     stranger = representative(client, keys.legal, signers[2][0]["id"])
     cases = [
         (lambda p: p["parties"][0].update(party_id=999_999), "body.parties.0.party_id"),
-        (lambda p: p["parties"][1].update(signatory_ids=[999_999]), "body.parties.1.signatory_ids.0"),
-        (lambda p: p["parties"][0].update(signatory_ids=[stranger["id"]]), "body.parties.0.signatory_ids.0"),
+        (
+            lambda p: p["parties"][1].update(signatory_ids=[999_999]),
+            "body.parties.1.signatory_ids.0",
+        ),
+        (
+            lambda p: p["parties"][0].update(signatory_ids=[stranger["id"]]),
+            "body.parties.0.signatory_ids.0",
+        ),
         (lambda p: p["parties"][1].update(party_id=p["parties"][0]["party_id"]), "body.parties"),
         (lambda p: p.update(parties=p["parties"][:1]), "body.parties"),
         (lambda p: p["parties"][0].update(extra="x"), "body.parties.0.extra"),
@@ -120,7 +129,9 @@ def test_references_to_unknown_or_foreign_ids_are_refused(
     assert _counts(db) == before
 
 
-def test_oversized_and_malformed_bodies_are_refused(client: TestClient, keys: Keys, db: Session) -> None:
+def test_oversized_and_malformed_bodies_are_refused(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
     before = _counts(db)
     huge = agreement_payload(_three_parties(client, keys), objective="a" * 1_100_000)
     assert client.post(f"{API}/agreements", json=huge, headers=keys.legal).status_code == 413
@@ -142,25 +153,58 @@ def test_oversized_and_malformed_bodies_are_refused(client: TestClient, keys: Ke
 
 def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -> None:
     app.dependency_overrides[today] = lambda: date(2026, 6, 1)
-    city, mayor = signing_party(client, keys.legal, "municipio", name="Municipio de San Pedro Garza García", inegi_code="19019")
-    state, governor = signing_party(client, keys.legal, "estado", name="Gobierno de Nuevo León", inegi_code="19")
-    uni, rector = signing_party(client, keys.legal, "academico", name="Universidad Autónoma de Nuevo León")
-    security = ok(client.post(
-        f"{API}/agreements",
-        json=agreement_payload([(city, mayor), (state, governor)], kind="coordinacion", title="Coordinación en seguridad pública",
-                               topics=["seguridad_publica"], initiative=4, expiry_date="2026-07-01"),
-        headers=keys.legal,
-    ), 201)
-    science = ok(client.post(
-        f"{API}/agreements",
-        json=agreement_payload([(city, mayor), (uni, rector)], kind="colaboracion", title="Colaboración académica",
-                               topics=["innovacion", "gobernanza"], initiative=6, expiry_date="2028-01-01"),
-        headers=keys.legal,
-    ), 201)
+    city, mayor = signing_party(
+        client,
+        keys.legal,
+        "municipio",
+        name="Municipio de San Pedro Garza García",
+        inegi_code="19019",
+    )
+    state, governor = signing_party(
+        client, keys.legal, "estado", name="Gobierno de Nuevo León", inegi_code="19"
+    )
+    uni, rector = signing_party(
+        client, keys.legal, "academico", name="Universidad Autónoma de Nuevo León"
+    )
+    security = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload(
+                [(city, mayor), (state, governor)],
+                kind="coordinacion",
+                title="Coordinación en seguridad pública",
+                topics=["seguridad_publica"],
+                initiative=4,
+                expiry_date="2026-07-01",
+            ),
+            headers=keys.legal,
+        ),
+        201,
+    )
+    science = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload(
+                [(city, mayor), (uni, rector)],
+                kind="colaboracion",
+                title="Colaboración académica",
+                topics=["innovacion", "gobernanza"],
+                initiative=6,
+                expiry_date="2028-01-01",
+            ),
+            headers=keys.legal,
+        ),
+        201,
+    )
 
     def ids(**params: Any) -> list[int]:
         params = {"party_id": city["id"], **params}
-        return [a["id"] for a in ok(client.get(f"{API}/agreements", params=params, headers=keys.viewer))["items"]]
+        return [
+            a["id"]
+            for a in ok(client.get(f"{API}/agreements", params=params, headers=keys.viewer))[
+                "items"
+            ]
+        ]
 
     assert ids() == [science["id"], security["id"]]
     assert ids(kind="coordinacion") == [security["id"]]
@@ -175,7 +219,11 @@ def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -
     assert ids(q="autonoma de nuevo") == [science["id"]]
     assert ids(q=security["folio"].lower()) == [security["id"]]
     assert ids(q="100%_") == []
-    assert ok(client.get(f"{API}/agreements", params={"limit": 1, "party_id": city["id"]}, headers=keys.viewer))["next_cursor"]
+    assert ok(
+        client.get(
+            f"{API}/agreements", params={"limit": 1, "party_id": city["id"]}, headers=keys.viewer
+        )
+    )["next_cursor"]
 
 
 def test_the_whole_lifecycle(client: TestClient, keys: Keys, app: FastAPI) -> None:
@@ -193,7 +241,9 @@ def test_the_whole_lifecycle(client: TestClient, keys: Keys, app: FastAPI) -> No
 
     no_reason = client.post(f"{url}/transitions", json={"to": "cancelled"}, headers=keys.legal)
     assert no_reason.status_code == 409 and "needs a reason" in no_reason.json()["detail"]
-    future = client.post(f"{url}/transitions", json={"to": "active", "signed_on": "2999-01-01"}, headers=keys.legal)
+    future = client.post(
+        f"{url}/transitions", json={"to": "active", "signed_on": "2999-01-01"}, headers=keys.legal
+    )
     assert future.status_code == 409
     signed = move(client, keys.legal, created["id"], "active", signed_on="2026-02-01")
     assert signed["status"] == "active" and signed["signed_on"] == "2026-02-01"
@@ -204,16 +254,25 @@ def test_the_whole_lifecycle(client: TestClient, keys: Keys, app: FastAPI) -> No
     app.dependency_overrides[today] = lambda: date(2028, 1, 1)
     expired = move(client, keys.legal, created["id"], "expired")
     assert expired["status"] == "expired" and expired["allowed_transitions"] == []
-    final = client.post(f"{url}/transitions", json={"to": "terminated", "reason": "x"}, headers=keys.legal)
+    final = client.post(
+        f"{url}/transitions", json={"to": "terminated", "reason": "x"}, headers=keys.legal
+    )
     assert final.status_code == 409 and final.json()["allowed"] == []
 
 
 def test_review_requires_complete_content(client: TestClient, keys: Keys) -> None:
-    signers = [signing_party(client, keys.legal, "municipio"), signing_party(client, keys.legal, "estado")]
+    signers = [
+        signing_party(client, keys.legal, "municipio"),
+        signing_party(client, keys.legal, "estado"),
+    ]
     payload = agreement_payload(signers, clauses=[])
     payload["parties"][1]["signatory_ids"] = []
     created = ok(client.post(f"{API}/agreements", json=payload, headers=keys.legal), 201)
-    refused = client.post(f"{API}/agreements/{created['id']}/transitions", json={"to": "in_review"}, headers=keys.legal)
+    refused = client.post(
+        f"{API}/agreements/{created['id']}/transitions",
+        json={"to": "in_review"},
+        headers=keys.legal,
+    )
     assert refused.status_code == 409
     detail = refused.json()["detail"]
     assert "nobody to sign" in detail and "cláusula" in detail
@@ -222,11 +281,13 @@ def test_review_requires_complete_content(client: TestClient, keys: Keys) -> Non
 def test_an_edit_withdraws_the_approval(client: TestClient, keys: Keys) -> None:
     created = agreement(client, keys.legal)
     approved = move(client, keys.legal, created["id"], "in_review", "approved")
-    edited = ok(client.patch(
-        f"{API}/agreements/{created['id']}",
-        json={"clauses": [{"title": "OBJETO", "text": "Nuevo texto"}]},
-        headers={**keys.legal, "If-Match": f'"v{approved["version"]}"'},
-    ))
+    edited = ok(
+        client.patch(
+            f"{API}/agreements/{created['id']}",
+            json={"clauses": [{"title": "OBJETO", "text": "Nuevo texto"}]},
+            headers={**keys.legal, "If-Match": f'"v{approved["version"]}"'},
+        )
+    )
     assert edited["status"] == "in_review"
     assert edited["version"] == approved["version"] + 1
 
@@ -235,10 +296,16 @@ def test_patch_replaces_parties_and_bumps_the_version(client: TestClient, keys: 
     created = agreement(client, keys.legal)
     extra = signing_party(client, keys.legal, "academico")
     parties = [
-        {"party_id": p["party"]["id"], "role": p["role"], "signatory_ids": [s["representative_id"] for s in p["signatories"]]}
+        {
+            "party_id": p["party"]["id"],
+            "role": p["role"],
+            "signatory_ids": [s["representative_id"] for s in p["signatories"]],
+        }
         for p in created["parties"]
     ] + [{"party_id": extra[0]["id"], "role": "LA UNIVERSIDAD", "signatory_ids": [extra[1]["id"]]}]
-    response = client.patch(f"{API}/agreements/{created['id']}", json={"parties": parties}, headers=keys.legal)
+    response = client.patch(
+        f"{API}/agreements/{created['id']}", json={"parties": parties}, headers=keys.legal
+    )
     updated = ok(response)
     assert [p["party"]["id"] for p in updated["parties"]][-1] == extra[0]["id"]
     assert updated["version"] == 2 and response.headers["etag"] == '"v2"'
@@ -248,14 +315,20 @@ def test_patch_replaces_parties_and_bumps_the_version(client: TestClient, keys: 
         headers={**keys.legal, "If-Match": '"v1"'},
     )
     assert stale.status_code == 412
-    assert ok(client.get(f"{API}/agreements/{created['id']}", headers=keys.legal))["title"] == created["title"]
+    assert (
+        ok(client.get(f"{API}/agreements/{created['id']}", headers=keys.legal))["title"]
+        == created["title"]
+    )
     unchanged = ok(client.patch(f"{API}/agreements/{created['id']}", json={}, headers=keys.legal))
     assert unchanged["version"] == 2
 
 
 def test_a_modificatorio_amends_an_agreement_in_force(client: TestClient, keys: Keys) -> None:
     original = agreement(client, keys.legal)
-    signers = [signing_party(client, keys.legal, "municipio"), signing_party(client, keys.legal, "estado")]
+    signers = [
+        signing_party(client, keys.legal, "municipio"),
+        signing_party(client, keys.legal, "estado"),
+    ]
     draft_parent = client.post(
         f"{API}/agreements",
         json=agreement_payload(signers, kind="modificatorio", parent_id=original["id"]),
@@ -264,17 +337,27 @@ def test_a_modificatorio_amends_an_agreement_in_force(client: TestClient, keys: 
     assert draft_parent.status_code == 422
     assert "only an agreement in force" in draft_parent.json()["errors"][0]["message"]
     move(client, keys.legal, original["id"], *SIGNED)
-    amendment = ok(client.post(
-        f"{API}/agreements",
-        json=agreement_payload(signers, kind="modificatorio", parent_id=original["id"], title="Primer convenio modificatorio"),
-        headers=keys.legal,
-    ), 201)
+    amendment = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload(
+                signers,
+                kind="modificatorio",
+                parent_id=original["id"],
+                title="Primer convenio modificatorio",
+            ),
+            headers=keys.legal,
+        ),
+        201,
+    )
     assert amendment["parent_id"] == original["id"] and amendment["kind"] == "modificatorio"
 
 
 def test_viewers_write_nothing(client: TestClient, keys: Keys, db: Session) -> None:
     before = _counts(db)
-    response = client.post(f"{API}/parties", json={"kind": "social", "name": "X"}, headers=keys.viewer)
+    response = client.post(
+        f"{API}/parties", json={"kind": "social", "name": "X"}, headers=keys.viewer
+    )
     assert response.status_code == 403
     assert _counts(db) == before
 

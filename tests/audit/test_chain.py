@@ -94,8 +94,17 @@ def test_reordering_two_events_is_found_at_the_earlier(
     db: Session, chain: list[int], pair: list[int]
 ) -> None:
     first, second = sorted(chain[i] for i in pair)
-    columns = ("occurred_at", "actor", "action", "entity_type", "entity_id", "changes",
-               "context", "prev_hash", "hash")
+    columns = (
+        "occurred_at",
+        "actor",
+        "action",
+        "entity_type",
+        "entity_id",
+        "changes",
+        "context",
+        "prev_hash",
+        "hash",
+    )
     with db.begin_nested() as savepoint:
         rows = {
             event.seq: {column: getattr(event, column) for column in columns}
@@ -127,7 +136,9 @@ def test_every_write_is_recorded_with_who_what_and_the_changed_fields(
     url = f"{API}/agreements/{created['id']}"
     ok(client.patch(url, json={"title": "Convenio marco"}, headers=keys.legal))
     move(client, keys.legal, created["id"], "in_review")
-    events = ok(client.get(f"{API}/audit", params={"agreement_id": created["id"]}, headers=keys.viewer))
+    events = ok(
+        client.get(f"{API}/audit", params={"agreement_id": created["id"]}, headers=keys.viewer)
+    )
     actions = [event["action"] for event in events["items"]]
     assert actions == ["agreement.status_changed", "agreement.updated", "agreement.created"]
     status_changed, updated, created_event = events["items"]
@@ -138,7 +149,9 @@ def test_every_write_is_recorded_with_who_what_and_the_changed_fields(
     assert created_event["changes"]["folio"] == [None, created["folio"]]
     assert {e["actor"]["role"] for e in events["items"]} == {"legal"}
     assert all(e["context"] is None for e in events["items"])  # IP and user agent: admins only
-    as_admin = ok(client.get(f"{API}/audit", params={"agreement_id": created["id"]}, headers=keys.admin))
+    as_admin = ok(
+        client.get(f"{API}/audit", params={"agreement_id": created["id"]}, headers=keys.admin)
+    )
     assert as_admin["items"][0]["context"]["user_agent"]
     verified = ok(client.get(f"{API}/audit/verify", headers=keys.viewer))
     assert verified["ok"] is True and verified["first_broken_seq"] is None

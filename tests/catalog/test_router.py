@@ -16,13 +16,21 @@ def test_municipalities_by_state_and_name_page_by_code(client: TestClient, keys:
     params = {"state_code": "15", "q": "tlalnepantla"}
     found = ok(client.get(f"{API}/catalog/municipalities", params=params, headers=keys.legal))
     assert [m["code"] for m in found["items"]] == ["15104"]
-    first = ok(client.get(f"{API}/catalog/municipalities", params={"state_code": "09", "limit": 10}, headers=keys.legal))
+    first = ok(
+        client.get(
+            f"{API}/catalog/municipalities",
+            params={"state_code": "09", "limit": 10},
+            headers=keys.legal,
+        )
+    )
     assert len(first["items"]) == 10 and first["next_cursor"]
-    second = ok(client.get(
-        f"{API}/catalog/municipalities",
-        params={"state_code": "09", "limit": 10, "cursor": first["next_cursor"]},
-        headers=keys.legal,
-    ))
+    second = ok(
+        client.get(
+            f"{API}/catalog/municipalities",
+            params={"state_code": "09", "limit": 10, "cursor": first["next_cursor"]},
+            headers=keys.legal,
+        )
+    )
     codes = [m["code"] for m in first["items"] + second["items"]]
     assert codes == sorted(codes) and len(set(codes)) == 16  # the 16 alcaldías of Mexico City
     assert second["next_cursor"] is None

@@ -39,7 +39,10 @@ def test_bad_inegi_codes_are_refused_and_nothing_is_written(
     cases = [
         ({"kind": "estado", "name": "X", "inegi_code": "33"}, "body.inegi_code"),
         ({"kind": "municipio", "name": "X", "inegi_code": "15999"}, "body.inegi_code"),
-        ({"kind": "municipio", "name": "X", "inegi_code": "15104", "state_code": "09"}, "body.state_code"),
+        (
+            {"kind": "municipio", "name": "X", "inegi_code": "15104", "state_code": "09"},
+            "body.state_code",
+        ),
         ({"kind": "municipio", "name": "X"}, "body.inegi_code"),
         ({"kind": "privado", "name": "X", "inegi_code": "15"}, "body.inegi_code"),
         ({"kind": "privado", "name": "X", "rfc": "XYZ"}, "body.rfc"),
@@ -90,7 +93,9 @@ def test_search_ignores_accents_and_case(client: TestClient, keys: Keys) -> None
 
 
 def test_lists_are_paged_with_cursors(client: TestClient, keys: Keys) -> None:
-    created = [party(client, keys.legal, kind="social", name=f"Asociación {i}")["id"] for i in range(5)]
+    created = [
+        party(client, keys.legal, kind="social", name=f"Asociación {i}")["id"] for i in range(5)
+    ]
     seen: list[int] = []
     cursor = None
     while True:
