@@ -72,7 +72,6 @@ PersonRFC = Annotated[str, Field(min_length=13, max_length=13), AfterValidator(_
 CURP = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_curp)]
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
 StateCode = Annotated[str, Field(pattern=r"^\d{2}$", description="INEGI code of a state.")]
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 # Ids (and audit sequence numbers) are INTEGER columns, 32-bit on PostgreSQL. A number outside

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 

@@ -1,0 +1,1 @@
+"""Convenio documents: templates, es-MX formatting, rendering and storage."""
