@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app import migrations
@@ -153,6 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except (ProblemError, CatalogError) as error:
         print(f"convenios: {getattr(error, 'detail', error)}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        # The settings: say which variable is wrong and why, without a traceback.
+        for problem in error.errors():
+            variable = "CONVENIOS_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"convenios: {variable}: {problem['msg']}", file=sys.stderr)
         return 2
 
 

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.documents.storage import storage_for
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORAGE = PROJECT_ROOT / "storage"
 
@@ -40,20 +42,9 @@ class Settings(BaseSettings):
 
     @field_validator("storage_url")
     @classmethod
-    def _local_storage(cls, value: str) -> str:
-        scheme = urlparse(value).scheme
-        if scheme not in {"", "file"}:
-            raise ValueError(
-                f"CONVENIOS_STORAGE_URL scheme {scheme!r} is not supported yet; "
-                "give a directory or a file:// URL"
-            )
+    def _known_storage(cls, value: str) -> str:
+        storage_for(value)  # refuses what no backend serves, at start-up rather than at first use
         return value
-
-    @property
-    def storage_path(self) -> Path:
-        """The local storage directory."""
-        parsed = urlparse(self.storage_url)
-        return Path(parsed.path if parsed.scheme == "file" else self.storage_url)
 
     @property
     def is_sqlite(self) -> bool:

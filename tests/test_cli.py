@@ -130,3 +130,18 @@ def test_migrate_builds_an_empty_database(backend: str, tmp_path: Path) -> None:
     with TestClient(create_app(engine)) as client:
         assert client.get("/readyz").status_code == 200
     engine.dispose()
+
+
+def test_bad_settings_are_named_without_a_traceback() -> None:
+    env = {**os.environ, "CONVENIOS_STORAGE_URL": "s3://bucket/convenios"}
+    done = subprocess.run(
+        [CONVENIOS, "apikey", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("convenios: CONVENIOS_STORAGE_URL:")
+    assert "Traceback" not in done.stderr

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import migrations
 from app.config import get_settings
+from app.documents.storage import storage_for
 from app.errors import ServiceUnavailable, problem_responses
 
 router = APIRouter(tags=["health"])
@@ -49,7 +50,7 @@ def readyz(request: Request) -> Readiness:
     except SQLAlchemyError as error:
         database = schema = "unreachable"
         problems.append(f"database: {type(error).__name__}")
-    storage = _storage_status(get_settings().storage_path)
+    storage = _storage_status(storage_for(get_settings().storage_url).root)
     if storage != "ok":
         problems.append(f"storage: {storage}")
     if problems:
