@@ -26,8 +26,11 @@ class Settings(BaseSettings):
     folio_prefix: str = Field(default="CONV", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
     # Largest JSON request body accepted, in bytes; larger ones get 413 before being read.
     max_json_body: int = Field(default=1_048_576, ge=1024)
-    page_size_default: int = Field(default=20, ge=1, le=100)
-    page_size_max: int = Field(default=100, ge=1, le=1000)
+    # Rendering runs in child processes: how many at once, and each one's limits.
+    render_workers: int = Field(default=2, ge=1, le=64)
+    render_timeout_seconds: float = Field(default=20, gt=0, le=600)
+    render_memory_mb: int = Field(default=1024, ge=256)
+    render_max_pages: int = Field(default=300, ge=1)
 
     @field_validator("database_url")
     @classmethod
