@@ -50,8 +50,9 @@ def signing_place(session: Session, agreement: Agreement) -> str:
 
 
 def qr_data_uri(url: str) -> str:
-    """The verification address as a QR code, an SVG data: URI (deterministic)."""
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=0))
+    """The verification address as a QR code: a PNG data: URI, embedded as an image on every
+    page (deterministic: the same address gives the same bytes)."""
+    return str(segno.make(url, error="m").png_data_uri(scale=8, border=0))
 
 
 def _party(link: AgreementParty) -> dict[str, Any]:
