@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev system-deps migrate lint typecheck lock bench clean
+.PHONY: sample run test install install-dev system-deps migrate lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -14,8 +14,8 @@ run: $(VENV)/.installed system-deps
 
 # Lint and strict typing first: they take seconds and guard what the tests do not see.
 test: $(VENV)/.installed-dev system-deps
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -42,8 +42,8 @@ migrate: $(VENV)/.installed
 	$(BIN)/convenios migrate
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -55,7 +55,12 @@ lock:
 	/tmp/convenios-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --build-deps-for=wheel --extra dev -o requirements-dev.lock pyproject.toml
 
 bench: $(VENV)/.installed-dev
-	@for b in bench/*.py; do [ -e "$$b" ] && $(BIN)/python $$b; done; true
+	$(BIN)/python bench/render.py
+
+# The sample convenio of the README, and its first page as a picture (needs poppler-utils).
+sample: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.sample /tmp/convenio-muestra.pdf
+	pdftoppm -r 70 -png -f 1 -l 1 -singlefile /tmp/convenio-muestra.pdf docs/convenio-pagina-1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""Benchmark: our render pipeline against bare WeasyPrint on the same HTML, 10 and 40 pages.
+
+Run with `make bench`. Prints medians, the ratio (goal ≤ 1.10) and the peak memory of a render
+process. Both sides run in this machine, in this run: the ratio is what counts, not the seconds.
+"""
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.documents.rendering import ASSET_BASE, TEMPLATES_ROOT, AssetFetcher, render_html
+from app.documents.workers import RenderJob, RenderPool
+from bench.sample import context
+
+RUNS = 5
+TEMPLATE = TEMPLATES_ROOT / "coordinacion"
+
+
+def bare(html: str, css: str) -> bytes:
+    """WeasyPrint alone, with the same fonts and stylesheet, in this process."""
+    fonts = FontConfiguration()
+    fetcher = AssetFetcher()
+    stylesheet = CSS(string=css, base_url=ASSET_BASE, url_fetcher=fetcher, font_config=fonts)
+    return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).write_pdf(
+        stylesheets=[stylesheet], font_config=fonts
+    )
+
+
+def median_seconds(work: Callable[[], object]) -> float:
+    work()  # warm-up
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+_PEAK = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from app.documents.rendering import render_pdf
+from bench.sample import context
+source = open({html!r}, encoding="utf-8").read()
+css = open({css!r}, encoding="utf-8").read()
+render_pdf(source, css, context({clauses}, {paragraphs}), max_pages=500)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def peak_memory_mb(clauses: int, paragraphs: int) -> int:
+    code = _PEAK.format(
+        root=str(Path(__file__).resolve().parent.parent),
+        html=str(TEMPLATE / "template.html"),
+        css=str(TEMPLATE / "template.css"),
+        clauses=clauses,
+        paragraphs=paragraphs,
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    return int(done.stdout.strip())
+
+
+def main() -> None:
+    source = (TEMPLATE / "template.html").read_text(encoding="utf-8")
+    css = (TEMPLATE / "template.css").read_text(encoding="utf-8")
+    pool = RenderPool(size=1, timeout=300, memory_mb=2048)
+    print(
+        f"{'convenio':>10} {'pages':>5} {'bare WeasyPrint':>16} {'our pipeline':>13} "
+        f"{'ratio':>6} {'goal':>6} {'peak MB':>8}"
+    )
+    try:
+        for target, clauses, paragraphs in (("10 pages", 21, 1), ("40 pages", 62, 4)):
+            ctx = context(clauses, paragraphs)
+            html = render_html(source, ctx)
+            job = RenderJob(source, css, ctx, max_pages=500)
+            pages = pool.render(job).pages
+            baseline = median_seconds(lambda html=html: bare(html, css))
+            ours = median_seconds(lambda job=job: pool.render(job))
+            ratio = ours / baseline
+            print(
+                f"{target:>10} {pages:>5} {baseline:>15.3f}s {ours:>12.3f}s {ratio:>6.2f} "
+                f"{'≤1.10':>6} {peak_memory_mb(clauses, paragraphs):>8}"
+            )
+    finally:
+        pool.close()
+    print("Serving an unchanged document again: measured once documents are stored (issue 3).")
+
+
+if __name__ == "__main__":
+    main()
