@@ -15,6 +15,7 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.catalog.service import CatalogError
 from app.db import get_engine, session_factory
+from app.documents import templates
 from app.errors import ProblemError
 from app.models.enums import Role
 
@@ -35,6 +36,10 @@ def serve(args: argparse.Namespace) -> int:
 
 def migrate(args: argparse.Namespace) -> int:
     migrations.upgrade(revision=args.revision)
+    # The shipped convenio templates get a new version whenever their source changed.
+    added = _in_transaction(lambda session: templates.sync_shipped(session, operator("migrate")))
+    for key, number in added:
+        print(f"Template {key}: version {number} added.", file=sys.stderr)
     return 0
 
 

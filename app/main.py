@@ -16,6 +16,7 @@ from app.auth.router import router as auth_router
 from app.catalog.router import router as catalog_router
 from app.config import get_settings
 from app.db import get_engine
+from app.documents.router import router as templates_router
 from app.errors import install_error_handlers, problem_responses, problem_schemas
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
@@ -88,6 +89,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         auth_router,
         parties_router,
         agreements_router,
+        templates_router,
         audit_router,
         catalog_router,
     ):

@@ -17,6 +17,7 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.db import get_session, make_engine
+from app.documents import templates
 from app.main import create_app
 from app.models.enums import Role
 from tests.databases import BACKENDS, drop_database, new_database
@@ -42,7 +43,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The suite's database for ``backend``: migrated, with INEGI's catalog imported."""
+    """The suite's database for ``backend``: migrated, with INEGI's catalog and the shipped
+    templates, as `convenios migrate` and `convenios catalog import` leave it."""
     # One database per run, so that runs in parallel (two checkouts, CI) never collide.
     url = new_database(
         backend, tmp_path_factory.mktemp(backend), name=f"convenios_test_{os.getpid()}"
@@ -52,6 +54,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         catalog_service.import_catalog(
             session=session, text=INEGI_CSV.read_text(encoding="utf-8"), actor=operator("tests")
         )
+        templates.sync_shipped(session, operator("tests"))
     engine.dispose()
     yield url
     drop_database(backend, url)

@@ -126,6 +126,9 @@ def test_migrate_builds_an_empty_database(backend: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     done = run(url, "migrate")
     assert done.returncode == 0, done.stderr
+    assert "Template coordinacion: version 1 added." in done.stderr
+    again = run(url, "migrate")
+    assert again.returncode == 0 and "added" not in again.stderr
     engine = make_engine(url)
     with TestClient(create_app(engine)) as client:
         assert client.get("/readyz").status_code == 200

@@ -13,6 +13,7 @@ from app.models.base import Base
 from app.models.catalog import Municipality
 from app.models.idempotency import IdempotencyRecord
 from app.models.party import Party, Representative
+from app.models.template import Template, TemplateVersion
 
 __all__ = [
     "Agreement",
@@ -28,4 +29,6 @@ __all__ = [
     "Municipality",
     "Party",
     "Representative",
+    "Template",
+    "TemplateVersion",
 ]

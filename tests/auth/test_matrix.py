@@ -26,6 +26,7 @@ CALLERS = (*ROLES, None)  # None: no key at all
 ANY_ROLE = frozenset(ROLES)
 READER = frozenset({ADMIN, LEGAL, VIEWER})
 WRITER = frozenset({ADMIN, LEGAL})
+ADMIN_ONLY = frozenset({ADMIN})
 
 Operation = tuple[str, str]
 
@@ -55,6 +56,10 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/audit/verify"): READER,
     ("GET", f"{API}/catalog/states"): READER,
     ("GET", f"{API}/catalog/municipalities"): READER,
+    ("GET", f"{API}/templates"): READER,
+    ("GET", f"{API}/templates/{{key}}/versions"): READER,
+    ("GET", f"{API}/templates/{{key}}/versions/{{number}}"): READER,
+    ("POST", f"{API}/templates/{{key}}/versions"): ADMIN_ONLY,
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -81,10 +86,10 @@ class World:
 
     headers: dict[str, dict[str, str]]  # role -> Authorization header; A's key for "signatory"
     signatory_b: dict[str, str]
-    ids: dict[str, int]  # path parameter -> an object A may see (or that exists)
-    ids_b: dict[str, int]  # path parameter -> an object of B's
+    ids: dict[str, int | str]  # path parameter -> an object A may see (or that exists)
+    ids_b: dict[str, int | str]  # path parameter -> an object of B's
 
-    def url(self, path: str, ids: dict[str, int] | None = None) -> str:
+    def url(self, path: str, ids: dict[str, int | str] | None = None) -> str:
         ids = self.ids if ids is None else ids
         missing = set(PATH_PARAM.findall(path)) - set(ids)
         assert not missing, f"{path}: teach World how to fill {sorted(missing)}"
@@ -110,8 +115,20 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             SIGNATORY: keys.signatory(db, rep_a),
         },
         signatory_b=keys.signatory(db, rep_b),
-        ids={"agreement_id": created_a["id"], "party_id": party_a, "representative_id": rep_a},
-        ids_b={"agreement_id": created_b["id"], "party_id": party_b, "representative_id": rep_b},
+        ids={
+            "agreement_id": created_a["id"],
+            "party_id": party_a,
+            "representative_id": rep_a,
+            "key": "colaboracion",
+            "number": 1,
+        },
+        ids_b={
+            "agreement_id": created_b["id"],
+            "party_id": party_b,
+            "representative_id": rep_b,
+            "key": "coordinacion",
+            "number": 1,
+        },
     )
 
 

@@ -1,0 +1,80 @@
+"""Template versions through the API: shipped ones listed, new ones uploaded by admins only."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.principal import operator
+from app.documents import templates
+from tests.conftest import Keys
+from tests.factories import API, ok
+
+
+def test_the_shipped_templates_are_listed_with_their_versions(
+    client: TestClient, keys: Keys
+) -> None:
+    listed = ok(client.get(f"{API}/templates", headers=keys.legal))
+    by_key = {t["key"]: t for t in listed["items"]}
+    assert {"colaboracion", "coordinacion", "modificatorio"} <= by_key.keys()
+    assert by_key["coordinacion"]["latest_version"] >= 1
+    versions = ok(client.get(f"{API}/templates/coordinacion/versions", headers=keys.viewer))
+    assert versions["items"][0]["origin"] == "shipped"
+    first = ok(client.get(f"{API}/templates/coordinacion/versions/1", headers=keys.viewer))
+    assert "Ley de Planeación" in first["html"] and "@page" in first["css"]
+    assert client.get(f"{API}/templates/nada/versions", headers=keys.viewer).status_code == 404
+    assert (
+        client.get(f"{API}/templates/coordinacion/versions/99", headers=keys.viewer).status_code
+        == 404
+    )
+
+
+def test_uploading_makes_a_new_version_and_keeps_the_old_one(
+    client: TestClient, keys: Keys
+) -> None:
+    url = f"{API}/templates/convenio_especifico/versions"
+    first = client.post(
+        url,
+        json={
+            "name": "Convenio específico",
+            "html": "<p>{{ agreement.folio }}</p>",
+            "required_fields": ["agreement.folio"],
+        },
+        headers=keys.admin,
+    )
+    assert ok(first, 201)["number"] == 1
+    assert first.headers["location"] == f"{url}/1"
+    second = ok(
+        client.post(url, json={"html": "<h1>{{ agreement.title }}</h1>"}, headers=keys.admin), 201
+    )
+    assert second["number"] == 2
+    unchanged = client.post(
+        url, json={"html": "<h1>{{ agreement.title }}</h1>"}, headers=keys.admin
+    )
+    assert unchanged.status_code == 409
+    old = ok(client.get(f"{url}/1", headers=keys.viewer))
+    assert old["html"] == "<p>{{ agreement.folio }}</p>" and old["origin"] == "uploaded"
+    events = ok(client.get(f"{API}/audit", params={"entity_type": "template"}, headers=keys.admin))
+    assert events["items"][0]["action"] == "template.version_added"
+
+
+def test_broken_templates_are_refused_before_they_are_stored(
+    client: TestClient, keys: Keys
+) -> None:
+    url = f"{API}/templates/roto/versions"
+    for payload, field in [
+        ({"name": "Roto", "html": "{% if %}"}, "body.html"),
+        (
+            {"name": "Roto", "html": "<p></p>", "required_fields": ["folio"]},
+            "body.required_fields.0",
+        ),
+        ({"html": "<p></p>"}, "body.name"),
+    ]:
+        response = client.post(url, json=payload, headers=keys.admin)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    assert client.get(url, headers=keys.admin).status_code == 404
+    legal = client.post(url, json={"name": "X", "html": "<p></p>"}, headers=keys.legal)
+    assert legal.status_code == 403
+
+
+def test_syncing_the_shipped_templates_twice_adds_nothing(db: Session) -> None:
+    assert templates.sync_shipped(db, operator("tests")) == []
