@@ -49,6 +49,7 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+@lru_cache(maxsize=32)
 def session_factory(engine: Engine, *, write: bool) -> sessionmaker[Session]:
     """Sessions on ``engine``; ``write`` sessions take SQLite's write lock when they begin."""
     bind = engine.execution_options(sqlite_immediate=True) if write else engine

@@ -172,6 +172,24 @@ def _set_topics(agreement: Agreement, topics: list[str]) -> None:
     ]
 
 
+def _default_currency(amount: Decimal | None, currency: str | None) -> str | None:
+    """An amount without a currency is in pesos."""
+    return currency or ("MXN" if amount is not None else None)
+
+
+def _current_links(agreement: Agreement) -> list[AgreementPartyInput]:
+    """The agreement's parties as a client would send them, to check them with a patch."""
+    return [
+        AgreementPartyInput(
+            party_id=link.party_id,
+            role=link.role,
+            declarations=link.declarations,
+            signatory_ids=[s.representative_id for s in link.signatories],
+        )
+        for link in agreement.parties
+    ]
+
+
 def _refresh_search(agreement: Agreement) -> None:
     agreement.search_text = searchable(agreement.folio, agreement.title)
 
@@ -179,7 +197,7 @@ def _refresh_search(agreement: Agreement) -> None:
 def create_agreement(
     *, session: Session, data: AgreementCreate, actor: Principal, today: date
 ) -> Agreement:
-    currency = data.currency or ("MXN" if data.amount is not None else None)
+    currency = _default_currency(data.amount, data.currency)
     content = _Content(
         kind=data.kind,
         parties=data.parties,
@@ -241,21 +259,10 @@ def update_agreement(
     if not changes:
         return agreement
     before = snapshot(agreement)
-    current_links = [
-        AgreementPartyInput(
-            party_id=link.party_id,
-            role=link.role,
-            declarations=link.declarations,
-            signatory_ids=[s.representative_id for s in link.signatories],
-        )
-        for link in agreement.parties
-    ]
     amount = changes.get("amount", agreement.amount)
-    currency = data.currency if "currency" in changes else agreement.currency
-    if amount is None and "amount" in changes and "currency" not in changes:
-        currency = None
-    elif amount is not None and currency is None:
-        currency = "MXN"
+    # Clearing the amount clears its currency, unless the client sends one (then refused).
+    currency = changes.get("currency", agreement.currency if amount is not None else None)
+    currency = _default_currency(amount, currency)
     renewal = data.renewal or Renewal(
         mode=agreement.renewal_mode,
         months=agreement.renewal_months,
@@ -263,7 +270,7 @@ def update_agreement(
     )
     content = _Content(
         kind=data.kind or agreement.kind,
-        parties=data.parties if data.parties is not None else current_links,
+        parties=data.parties if data.parties is not None else _current_links(agreement),
         amount=amount,
         currency=currency,
         effective_date=data.effective_date or agreement.effective_date,

@@ -45,27 +45,25 @@ FILTERS = {
 class RenderError(Exception):
     """A render that cannot succeed with this template and data (a client error)."""
 
-    kind = "render-failed"
-
 
 class MissingField(RenderError):
-    kind = "template-missing-field"
+    """The template needs a value the agreement does not have."""
 
 
 class TemplateInvalid(RenderError):
-    kind = "template-invalid"
+    """The template does not compile, or fails on this data."""
 
 
 class TemplateForbidden(RenderError):
-    kind = "template-forbidden"
+    """The template tried to reach outside the sandbox."""
 
 
 class ResourceRefused(RenderError):
-    kind = "template-resource-refused"
+    """The template named a resource that is not one of its assets."""
 
 
 class TooManyPages(RenderError):
-    kind = "too-many-pages"
+    """The document would exceed the page cap."""
 
 
 @dataclass(frozen=True)

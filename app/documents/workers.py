@@ -22,15 +22,15 @@ from app.documents.rendering import RenderedPdf, RenderError
 
 
 class RenderTimeout(RenderError):
-    kind = "render-timeout"
+    """The render ran past its wall-clock limit."""
 
 
 class RenderOutOfMemory(RenderError):
-    kind = "render-out-of-memory"
+    """The render ran past its worker's memory cap."""
 
 
 class RenderCrashed(RenderError):
-    kind = "render-crashed"
+    """The render worker failed for a reason of its own."""
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,12 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
             connection.send(("error", "RenderCrashed", f"{type(error).__name__}: {error}"))
 
 
-_ERRORS: dict[str, type[RenderError]] = {
-    cls.__name__: cls
-    for cls in (
-        rendering.MissingField,
-        rendering.TemplateInvalid,
-        rendering.TemplateForbidden,
-        rendering.ResourceRefused,
-        rendering.TooManyPages,
-        RenderTimeout,
-        RenderOutOfMemory,
-        RenderCrashed,
-    )
-}
+def _subclasses(cls: type[RenderError]) -> list[type[RenderError]]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
+
+
+# A worker reports an error by class name; the caller raises the same class again.
+_ERRORS: dict[str, type[RenderError]] = {cls.__name__: cls for cls in _subclasses(RenderError)}
 
 
 class _Worker:

@@ -371,3 +371,16 @@ def test_expiring_window_uses_todays_date(client: TestClient, keys: Keys, app: F
     app.dependency_overrides[today] = lambda: date(2027, 12, 1) - timedelta(days=60)
     found = ok(client.get(f"{API}/agreements", params=params, headers=keys.viewer))
     assert found["items"] == []
+
+
+def test_patching_the_amount_keeps_its_currency_right(client: TestClient, keys: Keys) -> None:
+    created = agreement(client, keys.legal)
+    url = f"{API}/agreements/{created['id']}"
+    cleared = ok(client.patch(url, json={"amount": None}, headers=keys.legal))
+    assert cleared["amount"] is None and cleared["currency"] is None
+    pesos = ok(client.patch(url, json={"amount": "10.50"}, headers=keys.legal))
+    assert pesos["amount"] == "10.50" and pesos["currency"] == "MXN"
+    dollars = ok(client.patch(url, json={"currency": "USD"}, headers=keys.legal))
+    assert dollars["currency"] == "USD" and dollars["amount"] == "10.50"
+    orphan = client.patch(url, json={"amount": None, "currency": "EUR"}, headers=keys.legal)
+    assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "body.currency"
