@@ -15,7 +15,7 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.catalog.service import CatalogError
 from app.db import get_engine, session_factory
-from app.documents import templates
+from app.documents import service as templates
 from app.errors import ProblemError
 from app.models.enums import Role
 

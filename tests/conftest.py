@@ -17,7 +17,7 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.db import get_session, make_engine
-from app.documents import templates
+from app.documents import service as templates
 from app.main import create_app
 from app.models.enums import Role
 from tests.databases import BACKENDS, drop_database, new_database

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from app.auth.dependencies import Admin, Reader
 from app.db import SessionDep
-from app.documents import templates
+from app.documents import repository
+from app.documents import service as templates
 from app.documents.schemas import (
     TemplateRead,
     TemplateVersionCreate,
@@ -36,8 +37,8 @@ TemplateDep = Annotated[Template, Depends(valid_template)]
 @router.get("")
 def list_templates(_: Reader, session: SessionDep, page: PageDep) -> Page[TemplateRead]:
     """The convenio templates and the number of their newest version."""
-    found = templates.list_templates(session, after=int_after(page), limit=page.limit + 1)
-    latest = templates.version_counts(session, [t.id for t in found])
+    found = repository.page(session, after=int_after(page), limit=page.limit + 1)
+    latest = repository.latest_numbers(session, [t.id for t in found])
     items = [
         TemplateRead(
             id=t.id,
@@ -56,7 +57,7 @@ def list_template_versions(
     _: Reader, template: TemplateDep, session: SessionDep, page: PageDep
 ) -> Page[TemplateVersionSummary]:
     """Every version of a template, oldest first; versions never change."""
-    found = templates.list_versions(session, template, after=int_after(page), limit=page.limit + 1)
+    found = repository.versions_page(session, template, after=int_after(page), limit=page.limit + 1)
     return build_page([TemplateVersionSummary.model_validate(v) for v in found], page.limit)
 
 

@@ -1,18 +1,18 @@
-"""Template versions: shipped ones synchronised from templates/, uploaded ones checked first."""
+"""The rules for template versions: shipped ones synchronised from templates/, uploaded ones
+checked before they are stored."""
 
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.documents import repository
 from app.documents.rendering import TEMPLATES_ROOT, environment
 from app.errors import NotFound, Unprocessable
 from app.kit import canonical_json
@@ -52,60 +52,17 @@ def check_source(source: Source) -> None:
 
 
 def get_template(session: Session, key: str) -> Template:
-    template = session.scalars(select(Template).where(Template.key == key)).one_or_none()
+    template = repository.by_key(session, key)
     if template is None:
         raise NotFound(f"Template {key!r} does not exist.")
     return template
 
 
-def latest_version(session: Session, template: Template) -> TemplateVersion | None:
-    return session.scalars(
-        select(TemplateVersion)
-        .where(TemplateVersion.template_id == template.id)
-        .order_by(TemplateVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
-
-
 def get_version(session: Session, template: Template, number: int) -> TemplateVersion:
-    version = session.scalars(
-        select(TemplateVersion).where(
-            TemplateVersion.template_id == template.id, TemplateVersion.number == number
-        )
-    ).one_or_none()
-    if version is None:
+    found = repository.version(session, template, number)
+    if found is None:
         raise NotFound(f"Template {template.key!r} has no version {number}.")
-    return version
-
-
-def list_templates(session: Session, *, after: int | None, limit: int) -> Sequence[Template]:
-    query = select(Template).order_by(Template.id).limit(limit)
-    if after is not None:
-        query = query.where(Template.id > after)
-    return session.scalars(query).all()
-
-
-def list_versions(
-    session: Session, template: Template, *, after: int | None, limit: int
-) -> Sequence[TemplateVersion]:
-    query = (
-        select(TemplateVersion)
-        .where(TemplateVersion.template_id == template.id)
-        .order_by(TemplateVersion.id)
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(TemplateVersion.id > after)
-    return session.scalars(query).all()
-
-
-def version_counts(session: Session, template_ids: list[int]) -> dict[int, int]:
-    rows = session.execute(
-        select(TemplateVersion.template_id, func.max(TemplateVersion.number))
-        .where(TemplateVersion.template_id.in_(template_ids))
-        .group_by(TemplateVersion.template_id)
-    )
-    return {template_id: number for template_id, number in rows}
+    return found
 
 
 def add_version(
@@ -120,7 +77,7 @@ def add_version(
 ) -> TemplateVersion | None:
     """A new version of ``key`` (creating the template), or None when the source is unchanged."""
     check_source(source)
-    template = session.scalars(select(Template).where(Template.key == key)).one_or_none()
+    template = repository.by_key(session, key)
     if template is None:
         if not name:
             raise Unprocessable.field("body.name", "a new template needs a name")
@@ -130,7 +87,7 @@ def add_version(
     elif name is not None or description is not None:
         template.name = name or template.name
         template.description = description if description is not None else template.description
-    latest = latest_version(session, template)
+    latest = repository.latest_version(session, template)
     if latest is not None and latest.sha256 == source.sha256:
         return None
     version = TemplateVersion(
