@@ -1,4 +1,4 @@
-"""The ``convenios`` command: serve, migrate, apikey, catalog."""
+"""The ``convenios`` command: serve, migrate, apikey, catalog, storage."""
 
 import argparse
 import sys
@@ -14,10 +14,13 @@ from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.catalog.service import CatalogError
+from app.config import get_settings
 from app.db import get_engine, session_factory
-from app.documents import service as templates
+from app.documents.scrub import scrub
+from app.documents.storage import storage_for
 from app.errors import ProblemError
 from app.models.enums import Role
+from app.templates import service as templates
 
 T = TypeVar("T")
 
@@ -108,6 +111,26 @@ def catalog_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def storage_scrub(args: argparse.Namespace) -> int:
+    storage = storage_for(get_settings().storage_url)
+    report = _in_transaction(
+        lambda session: scrub(session, storage, remove_orphans=args.remove_orphans)
+    )
+    for document_id, sha256 in report.missing:
+        print(f"MISSING   document {document_id}: {sha256}")
+    for sha256 in report.corrupted:
+        print(f"CORRUPTED {sha256}")
+    for sha256 in report.orphans:
+        print(f"{'REMOVED' if args.remove_orphans else 'ORPHAN':<9} {sha256}")
+    print(
+        f"{report.rows} documents, {report.blobs} stored files: {len(report.missing)} missing, "
+        f"{len(report.corrupted)} corrupted, {len(report.orphans)} without a document, "
+        f"{report.temporary_removed} interrupted writes cleaned up.",
+        file=sys.stderr,
+    )
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convenios",
@@ -149,6 +172,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("file")
     command.set_defaults(run=catalog_import)
+
+    storage = commands.add_parser("storage", help="stored documents")
+    storage_commands = storage.add_subparsers(dest="storage_command", required=True)
+    command = storage_commands.add_parser(
+        "scrub",
+        help="re-hash every stored file and compare with the database; exit 1 when a document "
+        "is missing or damaged",
+    )
+    command.add_argument(
+        "--remove-orphans", action="store_true", help="delete stored files no document refers to"
+    )
+    command.set_defaults(run=storage_scrub)
     return parser
 
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.documents.storage import storage_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+API_PREFIX = "/api/v1"
 DEFAULT_STORAGE = PROJECT_ROOT / "storage"
 
 
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     render_timeout_seconds: float = Field(default=20, gt=0, le=600)
     render_memory_mb: int = Field(default=1024, ge=256)
     render_max_pages: int = Field(default=300, ge=1)
+    # The address people reach the service at. The QR code on every page of a generated PDF
+    # opens {public_url}/api/v1/verify/{code}: the address is part of the PDF's bytes.
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+    )
+    # Largest upload (multipart) accepted, in bytes; larger ones get 413 before being read.
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Uploaded PDFs are parsed in child processes too, each with these limits.
+    upload_check_timeout_seconds: float = Field(default=10, gt=0, le=600)
+    upload_check_memory_mb: int = Field(default=512, ge=128)
+    upload_max_pages: int = Field(default=2000, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -48,6 +60,11 @@ class Settings(BaseSettings):
     def _known_storage(cls, value: str) -> str:
         storage_for(value)  # refuses what no backend serves, at start-up rather than at first use
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

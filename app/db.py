@@ -71,7 +71,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def is_write(request: Request) -> bool:
+async def is_write(request: Request) -> bool:  # async: pure, so no worker thread hop
     return request.method not in READ_METHODS
 
 

@@ -118,6 +118,13 @@ class ServiceUnavailable(ProblemError):
     status, type = 503, "not-ready"
 
 
+def problem(status: int, slug: str, detail: str) -> ProblemError:
+    """A problem of a kind that has no class of its own (one of a family, e.g. render errors)."""
+    error = ProblemError(detail)
+    error.status, error.type = status, slug
+    return error
+
+
 def type_uri(slug: str) -> str:
     return f"urn:convenios:problem:{slug}"
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.auth.dependencies import current_principal
 from app.auth.principal import Principal
@@ -92,18 +93,40 @@ class Idempotency:
         ).one_or_none()
 
 
+def _file_digest(upload: StarletteUploadFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.file.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.file.seek(0)
+    return digest.hexdigest()
+
+
+async def _form_digest(request: Request) -> bytes:
+    """A multipart form as its fields and the SHA-256 of each file (read by the route later)."""
+    fields = []
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, StarletteUploadFile):
+            fields.append([name, "file", value.filename, _file_digest(value)])
+        else:
+            fields.append([name, "text", value])
+    return canonical_json(fields).encode()
+
+
 async def _request_hash(request: Request) -> str:
-    body = await request.body()
-    try:
-        normalized = canonical_json(json.loads(body)).encode() if body else b""
-    except (ValueError, UnicodeDecodeError):
-        normalized = body
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        normalized = await _form_digest(request)
+    else:
+        body = await request.body()
+        try:
+            normalized = canonical_json(json.loads(body)).encode() if body else b""
+        except (ValueError, UnicodeDecodeError):
+            normalized = body
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
     digest.update(normalized)
     return digest.hexdigest()
 
 
-def get_idempotency(
+async def get_idempotency(  # async: it only builds an object, no worker thread hop
     session: SessionDep,
     principal: Annotated[Principal, Depends(current_principal)],
     request_hash: Annotated[str, Depends(_request_hash)],
@@ -140,10 +163,13 @@ def respond_created(
     *,
     location: str,
     version: int | None = None,
+    status_code: int = 201,
 ) -> None:
-    """Set the headers of a 201 and remember the answer for retries with the same key."""
+    """Set the headers of a 201 (or of ``status_code``: 200 when an existing resource answers)
+    and remember the answer for retries with the same key."""
     headers = {"Location": location}
     if version is not None:
         headers["ETag"] = etag(version)
+    response.status_code = status_code
     response.headers.update(headers)
-    idempotency.remember(201, body.model_dump(mode="json"), headers)
+    idempotency.remember(status_code, body.model_dump(mode="json"), headers)

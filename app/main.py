@@ -1,29 +1,32 @@
 """The ASGI application: ``app.main:app``."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
+from starlette.routing import compile_path
 
 from app import __doc__ as about
 from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.catalog.router import router as catalog_router
-from app.config import get_settings
+from app.config import API_PREFIX, get_settings
 from app.db import get_engine
-from app.documents.router import router as templates_router
+from app.documents.router import public_router as verification_router
+from app.documents.router import router as documents_router
 from app.errors import install_error_handlers, problem_responses, problem_schemas
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
-from app.middleware import JsonBodyPolicy, SecurityHeaders
+from app.middleware import BodyPolicy, SecurityHeaders
 from app.parties.router import router as parties_router
+from app.templates.router import router as templates_router
 
-API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
 
@@ -31,9 +34,14 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-# Every operation that reads a body can be refused before it runs: by `JsonBodyPolicy` (400 for
+# Every operation that reads a body can be refused before it runs: by `BodyPolicy` (400 for
 # a bad Content-Length, 413, 415) or by FastAPI when the body is not text it can parse (400).
 _BODY_PROBLEMS = problem_responses(400, 413, 415)
+
+
+def _reads_form(route: APIRoute) -> bool:
+    """Whether the route's body is a form (multipart uploads) rather than JSON."""
+    return route.body_field is not None and isinstance(route.body_field.field_info, params.Form)
 
 
 def _document_routes(router: APIRouter) -> None:
@@ -80,9 +88,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     install_error_handlers(app)
     install_replay_handler(app)
-    app.add_middleware(JsonBodyPolicy, max_bytes=settings.max_json_body)
-    app.add_middleware(SecurityHeaders)
 
+    upload_paths: list[re.Pattern[str]] = []
     _document_routes(health_router)
     app.include_router(health_router)
     for router in (
@@ -90,11 +97,26 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         parties_router,
         agreements_router,
         templates_router,
+        documents_router,
+        verification_router,
         audit_router,
         catalog_router,
     ):
         _document_routes(router)
         app.include_router(router, prefix=API_PREFIX)
+        upload_paths += [
+            compile_path(API_PREFIX + route.path)[0]
+            for route in router.routes
+            if isinstance(route, APIRoute) and _reads_form(route)
+        ]
+
+    app.add_middleware(
+        BodyPolicy,
+        max_bytes=settings.max_json_body,
+        max_upload_bytes=settings.max_upload_bytes,
+        upload_paths=upload_paths,
+    )
+    app.add_middleware(SecurityHeaders)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,9 +1,12 @@
 """ASGI middleware that answers before any route runs."""
 
 import json
+import re
+from collections.abc import Sequence
 from http import HTTPStatus
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, type_uri
@@ -18,23 +21,38 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-class JsonBodyPolicy:
-    """Request bodies are JSON of bounded size, checked before any route runs.
+class BodyPolicy:
+    """Request bodies are JSON of bounded size, or multipart of a larger bounded size on the
+    upload routes, checked before any route runs.
 
-    A body that is not JSON gets 415 (not a confusing 422), and one over ``max_bytes`` gets 413
-    as soon as its declared length or the bytes read so far exceed the limit: at most
-    ``max_bytes`` are ever held. Upload routes (multipart) will have their own, larger limit.
+    A JSON body that is not JSON gets 415 (not a confusing 422), and one over ``max_bytes`` gets
+    413 as soon as its declared length or the bytes read so far exceed the limit: at most
+    ``max_bytes`` are ever held. On an upload route (a path matching ``upload_paths``) the body
+    must be ``multipart/form-data`` of at most ``max_upload_bytes``; it is not buffered here but
+    counted as the route reads it, and 413 ends the request at the first byte over.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_upload_bytes: int,
+        upload_paths: Sequence[re.Pattern[str]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.upload_paths = tuple(upload_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if any(path.match(scope["path"]) for path in self.upload_paths):
+            await self._upload(scope, receive, send, headers)
+            return
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             await self.app(scope, receive, send)
@@ -44,7 +62,7 @@ class JsonBodyPolicy:
                 await _send_problem(send, scope, 400, "bad-request", "Invalid Content-Length.")
                 return
             if int(declared) > self.max_bytes:
-                await self._too_large(send, scope)
+                await self._too_large(send, scope, self.max_bytes)
                 return
         if declared != "0" and not _is_json(headers.get("content-type", "")):
             await _send_problem(
@@ -64,7 +82,7 @@ class JsonBodyPolicy:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(send, scope)
+                await self._too_large(send, scope, self.max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -81,13 +99,42 @@ class JsonBodyPolicy:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send, scope: Scope) -> None:
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        declared = headers.get("content-length", "").strip()
+        if declared and not declared.isdigit():
+            await _send_problem(send, scope, 400, "bad-request", "Invalid Content-Length.")
+            return
+        if declared and int(declared) > self.max_upload_bytes:
+            await self._too_large(send, scope, self.max_upload_bytes)
+            return
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "multipart/form-data":
+            await _send_problem(
+                send,
+                scope,
+                415,
+                "unsupported-media-type",
+                "Send the file as multipart/form-data.",
+            )
+            return
+        size = 0
+        limit = self.max_upload_bytes
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    # Raised inside the route's reading of the form; answered as a 413 problem.
+                    raise HTTPException(413, f"The request body is larger than {limit} bytes.")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _too_large(self, send: Send, scope: Scope, limit: int) -> None:
         await _send_problem(
-            send,
-            scope,
-            413,
-            "payload-too-large",
-            f"The request body is larger than {self.max_bytes} bytes.",
+            send, scope, 413, "payload-too-large", f"The request body is larger than {limit} bytes."
         )
 
 

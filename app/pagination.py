@@ -56,7 +56,7 @@ def _decode_cursor(cursor: str) -> int | str:
     return value
 
 
-def page_params(
+async def page_params(  # async: pure, so no worker thread hop
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = 20,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")

@@ -16,11 +16,11 @@ from weasyprint.text.fonts import FontConfiguration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.documents.rendering import ASSET_BASE, TEMPLATES_ROOT, AssetFetcher, render_html
-from app.documents.workers import RenderJob, RenderPool
+from app.documents.rendering import ASSET_BASE, TEMPLATES_ROOT, AssetFetcher, RenderJob, render_html
+from app.documents.workers import WorkerPool
 from bench.sample import context
 
-RUNS = 5
+RUNS = 9
 TEMPLATE = TEMPLATES_ROOT / "coordinacion"
 
 
@@ -34,14 +34,19 @@ def bare(html: str, css: str) -> bytes:
     )
 
 
-def median_seconds(work: Callable[[], object]) -> float:
-    work()  # warm-up
-    timings = []
+def paired_medians(
+    first: Callable[[], object], second: Callable[[], object]
+) -> tuple[float, float]:
+    """Median seconds of each, the two run alternately so that drift in the machine's speed
+    (other processes, CPU frequency) falls on both alike."""
+    first(), second()  # warm-up
+    timings: tuple[list[float], list[float]] = ([], [])
     for _ in range(RUNS):
-        started = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        for work, times in ((first, timings[0]), (second, timings[1])):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+    return statistics.median(timings[0]), statistics.median(timings[1])
 
 
 _PEAK = """
@@ -73,7 +78,7 @@ def peak_memory_mb(clauses: int, paragraphs: int) -> int:
 def main() -> None:
     source = (TEMPLATE / "template.html").read_text(encoding="utf-8")
     css = (TEMPLATE / "template.css").read_text(encoding="utf-8")
-    pool = RenderPool(size=1, timeout=300, memory_mb=2048)
+    pool = WorkerPool(size=1, timeout=300, memory_mb=2048, preload=["app.documents.rendering"])
     print(
         f"{'convenio':>10} {'pages':>5} {'bare WeasyPrint':>16} {'our pipeline':>13} "
         f"{'ratio':>6} {'goal':>6} {'peak MB':>8}"
@@ -83,9 +88,10 @@ def main() -> None:
             ctx = context(clauses, paragraphs)
             html = render_html(source, ctx)
             job = RenderJob(source, css, ctx, max_pages=500)
-            pages = pool.render(job).pages
-            baseline = median_seconds(lambda html=html: bare(html, css))
-            ours = median_seconds(lambda job=job: pool.render(job))
+            pages = pool.run(job).pages
+            baseline, ours = paired_medians(
+                lambda html=html: bare(html, css), lambda job=job: pool.run(job)
+            )
             ratio = ours / baseline
             print(
                 f"{target:>10} {pages:>5} {baseline:>15.3f}s {ours:>12.3f}s {ratio:>6.2f} "
@@ -93,7 +99,6 @@ def main() -> None:
             )
     finally:
         pool.close()
-    print("Serving an unchanged document again: measured once documents are stored (issue 3).")
 
 
 if __name__ == "__main__":

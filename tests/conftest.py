@@ -17,9 +17,9 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.db import get_session, make_engine
-from app.documents import service as templates
 from app.main import create_app
 from app.models.enums import Role
+from app.templates import service as templates
 from tests.databases import BACKENDS, drop_database, new_database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

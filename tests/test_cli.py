@@ -17,6 +17,7 @@ from app.main import create_app
 from app.models import ApiKey, Municipality
 from tests.conftest import INEGI_CSV
 from tests.databases import drop_database, new_database
+from tests.factories import API, agreement_payload, ok, signing_party
 
 CONVENIOS = str(Path(sys.executable).parent / "convenios")
 
@@ -148,3 +149,35 @@ def test_bad_settings_are_named_without_a_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("convenios: CONVENIOS_STORAGE_URL:")
     assert "Traceback" not in done.stderr
+
+
+def test_storage_scrub_and_readyz_notice_a_missing_document_file(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = tmp_path / "blobs"
+    monkeypatch.setenv("CONVENIOS_STORAGE_URL", str(storage))
+    assert run(database, "migrate").returncode == 0
+    key = run(database, "apikey", "create", "--role", "legal", "--name", "Jurídico").stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    engine = make_engine(database)
+    with TestClient(create_app(engine)) as client:
+        signers = [signing_party(client, headers, kind) for kind in ("estado", "federacion")]
+        created = ok(
+            client.post(f"{API}/agreements", json=agreement_payload(signers), headers=headers),
+            201,
+        )
+        url = f"{API}/agreements/{created['id']}/documents"
+        document = ok(client.post(url, json={}, headers=headers), 201)
+        assert client.get("/readyz").status_code == 200
+        clean = run(database, "storage", "scrub")
+        assert clean.returncode == 0, clean.stderr
+        assert "1 documents, 1 stored files: 0 missing" in clean.stderr
+
+        (storage / document["sha256"][:2] / document["sha256"]).unlink()
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert f"files of documents {document['id']} are missing" in ready.json()["detail"]
+        scrubbed = run(database, "storage", "scrub")
+        assert scrubbed.returncode == 1
+        assert f"MISSING   document {document['id']}: {document['sha256']}" in scrubbed.stdout
+    engine.dispose()

@@ -3,9 +3,10 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.agreements import repository, service
+from app.agreements.dependencies import AgreementDep
 from app.agreements.repository import AgreementFilters
 from app.agreements.schemas import (
     AgreementCreate,
@@ -15,14 +16,12 @@ from app.agreements.schemas import (
     Topic,
     TransitionRequest,
 )
-from app.auth.dependencies import AnyRole, Writer, current_principal
-from app.auth.principal import Principal
+from app.auth.dependencies import AnyRole, Writer
 from app.clock import Today
 from app.concurrency import IfMatch, check_if_match, etag
-from app.db import SessionDep, WriteIntent
+from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep, respond_created
-from app.models import Agreement
 from app.models.enums import AgreementKind, AgreementStatus, Initiative
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import Id, QueryText
@@ -30,19 +29,6 @@ from app.schemas import Id, QueryText
 router = APIRouter(
     prefix="/agreements", tags=["agreements"], responses=problem_responses(401, 403, 422)
 )
-
-
-def visible_agreement(
-    agreement_id: Id,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(current_principal)],
-    write: WriteIntent,
-) -> Agreement:
-    """The agreement in the path, if the caller may see it (404 for others, so nothing leaks)."""
-    return service.get_agreement(session, agreement_id, principal, for_update=write)
-
-
-AgreementDep = Annotated[Agreement, Depends(visible_agreement)]
 
 
 @router.post("", status_code=201, responses=problem_responses(409, 413, 415))

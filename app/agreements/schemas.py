@@ -46,6 +46,13 @@ class Clause(CreateSchema):
     text: str = Field(min_length=1, max_length=50_000)
 
 
+class Witness(CreateSchema):
+    """A testigo who signs the document besides the parties' representatives."""
+
+    full_name: str = Field(min_length=1, max_length=200)
+    position: str = Field(default="", max_length=300, description="Cargo, if any.")
+
+
 class Renewal(CreateSchema):
     """How the agreement renews: not at all, by itself for N months, or by a written agreement."""
 
@@ -101,6 +108,7 @@ class AgreementCreate(CreateSchema):
     parties: list[AgreementPartyInput] = Field(min_length=2, max_length=20)
     antecedents: list[LongText] = Field(default_factory=list, max_length=50)
     clauses: list[Clause] = Field(default_factory=list, max_length=100)
+    witnesses: list[Witness] = Field(default_factory=list, max_length=10)
     amount: Amount | None = None
     currency: Currency | None = Field(default=None, description="Defaults to MXN with an amount.")
     effective_date: Date
@@ -129,6 +137,7 @@ class AgreementUpdate(UpdateSchema):
     parties: list[AgreementPartyInput] | None = Field(default=None, min_length=2, max_length=20)
     antecedents: list[LongText] | None = Field(default=None, max_length=50)
     clauses: list[Clause] | None = Field(default=None, max_length=100)
+    witnesses: list[Witness] | None = Field(default=None, max_length=10)
     amount: Amount | None = None
     currency: Currency | None = None
     effective_date: Date | None = None
@@ -178,6 +187,11 @@ class ClauseRead(ReadSchema):
     text: str
 
 
+class WitnessRead(ReadSchema):
+    full_name: str
+    position: str
+
+
 class _AgreementBase(ReadSchema, Timestamps):
     id: int
     folio: str
@@ -223,6 +237,7 @@ class AgreementRead(_AgreementBase):
     parties: list[AgreementPartyRead]
     antecedents: list[str]
     clauses: list[ClauseRead]
+    witnesses: list[WitnessRead]
     renewal: RenewalRead
     allowed_transitions: list[AgreementStatus] = Field(
         description="The states this agreement can move to from its current one."
@@ -251,6 +266,7 @@ class AgreementRead(_AgreementBase):
             ],
             antecedents=agreement.antecedents,
             clauses=[ClauseRead.model_validate(clause) for clause in agreement.clauses],
+            witnesses=[WitnessRead.model_validate(witness) for witness in agreement.witnesses],
             renewal=RenewalRead(
                 mode=agreement.renewal_mode,
                 months=agreement.renewal_months,

@@ -219,6 +219,7 @@ def create_agreement(
         objective=data.objective,
         antecedents=list(data.antecedents),
         clauses=[clause.model_dump() for clause in data.clauses],
+        witnesses=[witness.model_dump() for witness in data.witnesses],
         amount=data.amount,
         currency=currency,
         effective_date=data.effective_date,
@@ -285,6 +286,8 @@ def update_agreement(
             setattr(agreement, field, changes[field])
     if data.clauses is not None:
         agreement.clauses = [clause.model_dump() for clause in data.clauses]
+    if data.witnesses is not None:
+        agreement.witnesses = [witness.model_dump() for witness in data.witnesses]
     agreement.amount, agreement.currency = content.amount, content.currency
     agreement.expiry_date, agreement.parent_id = content.expiry_date, content.parent_id
     agreement.renewal_mode = renewal.mode

@@ -1,1 +1,1 @@
-"""Convenio documents: templates, es-MX formatting, rendering and storage."""
+"""Convenio documents: rendering, es-MX formatting, upload checks, storage and verification."""

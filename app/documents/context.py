@@ -26,6 +26,7 @@ class DocumentFacts:
     place: str
     date: date
     verification_url: str
+    verification_code: str = ""
 
 
 def state_label(code: str | None) -> str | None:
@@ -77,42 +78,53 @@ def _party(link: AgreementParty) -> dict[str, Any]:
     }
 
 
+def agreement_context(agreement: Agreement, parent: Agreement | None = None) -> dict[str, Any]:
+    """The agreement as a template sees it (``agreement.*``)."""
+    return {
+        "folio": agreement.folio,
+        "title": agreement.title,
+        "kind": agreement.kind.value,
+        "objective": agreement.objective,
+        "antecedents": list(agreement.antecedents),
+        "clauses": [
+            {"title": clause["title"], "text": clause["text"]} for clause in agreement.clauses
+        ],
+        "amount": agreement.amount,
+        "currency": agreement.currency,
+        "effective_date": agreement.effective_date,
+        "expiry_date": agreement.expiry_date,
+        "signed_on": agreement.signed_on,
+        "renewal": {
+            "mode": agreement.renewal_mode.value,
+            "months": agreement.renewal_months,
+            "notice_days": agreement.renewal_notice_days,
+        },
+        "parent": (
+            {"folio": parent.folio, "title": parent.title, "signed_on": parent.signed_on}
+            if parent is not None
+            else None
+        ),
+        "parties": [_party(link) for link in agreement.parties],
+        "witnesses": [
+            {"full_name": witness["full_name"], "position": witness["position"]}
+            for witness in agreement.witnesses
+        ],
+    }
+
+
+def document_context(facts: DocumentFacts) -> dict[str, Any]:
+    """The document's own facts as a template sees them (``document.*``)."""
+    return {
+        "place": facts.place,
+        "date": facts.date,
+        "verification_url": facts.verification_url,
+        "verification_code": facts.verification_code,
+        "qr_data_uri": qr_data_uri(facts.verification_url),
+    }
+
+
 def template_context(
     agreement: Agreement, facts: DocumentFacts, parent: Agreement | None = None
 ) -> dict[str, Any]:
     """The context of every convenio template (documented in templates/README.md)."""
-    return {
-        "agreement": {
-            "folio": agreement.folio,
-            "title": agreement.title,
-            "kind": agreement.kind.value,
-            "objective": agreement.objective,
-            "antecedents": list(agreement.antecedents),
-            "clauses": [
-                {"title": clause["title"], "text": clause["text"]} for clause in agreement.clauses
-            ],
-            "amount": agreement.amount,
-            "currency": agreement.currency,
-            "effective_date": agreement.effective_date,
-            "expiry_date": agreement.expiry_date,
-            "signed_on": agreement.signed_on,
-            "renewal": {
-                "mode": agreement.renewal_mode.value,
-                "months": agreement.renewal_months,
-                "notice_days": agreement.renewal_notice_days,
-            },
-            "parent": (
-                {"folio": parent.folio, "title": parent.title, "signed_on": parent.signed_on}
-                if parent is not None
-                else None
-            ),
-            "parties": [_party(link) for link in agreement.parties],
-            "witnesses": [],
-        },
-        "document": {
-            "place": facts.place,
-            "date": facts.date,
-            "verification_url": facts.verification_url,
-            "qr_data_uri": qr_data_uri(facts.verification_url),
-        },
-    }
+    return {"agreement": agreement_context(agreement, parent), "document": document_context(facts)}

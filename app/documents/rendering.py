@@ -4,17 +4,18 @@ Jinja2 runs in its immutable sandbox with autoescape and StrictUndefined; WeasyP
 fetcher that serves only ``data:`` URLs and the files under ``templates/assets/``, reached
 through a base URL on a reserved domain that never resolves. Anything else a template names —
 ``file://``, the network, a path out of the assets, a redirect — stops the render with
-`ResourceRefused`. This module runs inside the render workers (`app.documents.workers`), never
-in the API process.
+`ResourceRefused`. This module runs inside the workers (`app.documents.workers`), never in
+the API process.
 """
 
 import mimetypes
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from weasyprint import CSS, HTML
@@ -23,6 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from app.config import PROJECT_ROOT
 from app.documents import formatting
+from app.documents.workers import JobError
 
 TEMPLATES_ROOT = PROJECT_ROOT / "templates"
 # `.invalid` is reserved (RFC 2606): the name never resolves, so nothing can leave through it.
@@ -42,7 +44,7 @@ FILTERS = {
 }
 
 
-class RenderError(Exception):
+class RenderError(JobError):
     """A render that cannot succeed with this template and data (a client error)."""
 
 
@@ -81,10 +83,17 @@ def environment() -> ImmutableSandboxedEnvironment:
 _ENVIRONMENT = environment()
 
 
+@lru_cache(maxsize=32)
+def _compiled(source: str) -> Template:
+    # Compiling a convenio template costs about as much as a tenth of its layout; a worker
+    # renders the same few template versions again and again, so it compiles each once.
+    return _ENVIRONMENT.from_string(source)
+
+
 def render_html(source: str, context: dict[str, Any]) -> str:
     """The template filled with ``context``; a missing field is an error, never a blank."""
     try:
-        return _ENVIRONMENT.from_string(source).render(context)
+        return _compiled(source).render(context)
     except SecurityError as error:
         raise TemplateForbidden(f"the template tried something unsafe: {error}") from None
     except UndefinedError as error:
@@ -159,6 +168,26 @@ def html_to_pdf(
             raise cause from None
         raise ResourceRefused(str(error)) from None
     return RenderedPdf(pdf=pdf, pages=len(document.pages))
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One render, as a worker runs it (`app.documents.workers`)."""
+
+    source: str
+    css: str
+    context: dict[str, Any]
+    max_pages: int
+    pdf_variant: str | None = None
+
+    def run(self) -> RenderedPdf:
+        return render_pdf(
+            self.source,
+            self.css,
+            self.context,
+            max_pages=self.max_pages,
+            pdf_variant=self.pdf_variant,
+        )
 
 
 def render_pdf(

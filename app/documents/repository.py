@@ -1,60 +1,57 @@
-"""Queries on templates and their versions."""
+"""Queries on documents; a signatory's reach is its agreements' documents only."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from app.models import Template, TemplateVersion
+from app.models import Document
+from app.models.enums import DocumentOrigin
 
 
-def by_key(session: Session, key: str) -> Template | None:
-    return session.scalars(select(Template).where(Template.key == key)).one_or_none()
+def get(session: Session, document_id: int) -> Document | None:
+    return session.get(Document, document_id)
 
 
-def latest_version(session: Session, template: Template) -> TemplateVersion | None:
+def by_source(session: Session, agreement_id: int, source_sha256: str) -> Document | None:
+    """The document already generated from exactly these inputs, if any."""
     return session.scalars(
-        select(TemplateVersion)
-        .where(TemplateVersion.template_id == template.id)
-        .order_by(TemplateVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
-
-
-def version(session: Session, template: Template, number: int) -> TemplateVersion | None:
-    return session.scalars(
-        select(TemplateVersion).where(
-            TemplateVersion.template_id == template.id, TemplateVersion.number == number
+        select(Document).where(
+            Document.agreement_id == agreement_id, Document.source_sha256 == source_sha256
         )
     ).one_or_none()
 
 
-def page(session: Session, *, after: int | None, limit: int) -> Sequence[Template]:
-    query = select(Template).order_by(Template.id).limit(limit)
-    if after is not None:
-        query = query.where(Template.id > after)
-    return session.scalars(query).all()
+def by_content(session: Session, agreement_id: int, sha256: str) -> Document | None:
+    """The agreement's document with exactly these bytes, if any."""
+    return session.scalars(
+        select(Document).where(Document.agreement_id == agreement_id, Document.sha256 == sha256)
+    ).one_or_none()
 
 
-def versions_page(
-    session: Session, template: Template, *, after: int | None, limit: int
-) -> Sequence[TemplateVersion]:
+def for_verification(
+    session: Session, *, sha256: str | None = None, code: str | None = None
+) -> Document | None:
+    """The document a verification refers to: by its code, or by its bytes — preferring one the
+    service generated over an upload of the same bytes."""
+    query = select(Document)
+    if code is not None:
+        query = query.where(Document.verification_code == code)
+    else:
+        query = query.where(Document.sha256 == sha256)
+    generated_first = case((Document.origin == DocumentOrigin.GENERATED, 0), else_=1)
+    return session.scalars(query.order_by(generated_first, Document.id).limit(1)).one_or_none()
+
+
+def page(
+    session: Session, agreement_id: int, *, after: int | None, limit: int
+) -> Sequence[Document]:
     query = (
-        select(TemplateVersion)
-        .where(TemplateVersion.template_id == template.id)
-        .order_by(TemplateVersion.id)
+        select(Document)
+        .where(Document.agreement_id == agreement_id)
+        .order_by(Document.id)
         .limit(limit)
     )
     if after is not None:
-        query = query.where(TemplateVersion.id > after)
+        query = query.where(Document.id > after)
     return session.scalars(query).all()
-
-
-def latest_numbers(session: Session, template_ids: list[int]) -> dict[int, int]:
-    """template id → number of its newest version."""
-    rows = session.execute(
-        select(TemplateVersion.template_id, func.max(TemplateVersion.number))
-        .where(TemplateVersion.template_id.in_(template_ids))
-        .group_by(TemplateVersion.template_id)
-    )
-    return {template_id: number for template_id, number in rows}

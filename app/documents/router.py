@@ -1,103 +1,284 @@
-"""HTTP routes for convenio templates."""
+"""HTTP routes for documents: generate, upload, read, download, and the public verification."""
 
+import hashlib
+import unicodedata
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from sqlalchemy.orm import Session
 
-from app.auth.dependencies import Admin, Reader
+from app.agreements import repository as agreements
+from app.agreements.dependencies import AgreementDep
+from app.auth.dependencies import AnyRole, Writer
+from app.config import API_PREFIX, Settings, get_settings
 from app.db import SessionDep
-from app.documents import repository
-from app.documents import service as templates
+from app.documents import delivery, repository, service, verification
+from app.documents.inspection import HEADER_WINDOW
 from app.documents.schemas import (
-    TemplateRead,
-    TemplateVersionCreate,
-    TemplateVersionRead,
-    TemplateVersionSummary,
+    DocumentGenerate,
+    DocumentRead,
+    TemplateRef,
+    Verification,
 )
-from app.errors import Conflict, problem_responses
-from app.idempotency import IdempotencyDep, respond_created
-from app.models import Template
+from app.documents.service import GenerateRequest, Runner, Upload
+from app.documents.storage import Storage, storage_for
+from app.documents.workers import WorkerPool, shared_pool
+from app.errors import problem, problem_responses
+from app.idempotency import Idempotency, IdempotencyDep, respond_created
+from app.models import Document, Template, TemplateVersion
+from app.models.enums import DocumentKind
 from app.pagination import Page, PageDep, build_page, int_after
-from app.schemas import MAX_ID
+from app.schemas import Id, QueryText
 
-router = APIRouter(
-    prefix="/templates", tags=["templates"], responses=problem_responses(401, 403, 422)
+router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 422))
+public_router = APIRouter(prefix="/verify", tags=["verification"], responses=problem_responses(422))
+
+
+# One forkserver serves every pool of the process and preloads what the first pool names, so
+# every pool names both: whichever starts first, workers start with both libraries imported.
+WORKER_MODULES = ["app.documents.rendering", "app.documents.inspection"]
+
+
+def get_storage() -> Storage:
+    return storage_for(get_settings().storage_url)
+
+
+def render_runner() -> Runner:
+    """The process's render workers (created on first use)."""
+    settings = get_settings()
+    return shared_pool(
+        "render",
+        lambda: WorkerPool(
+            size=settings.render_workers,
+            timeout=settings.render_timeout_seconds,
+            memory_mb=settings.render_memory_mb,
+            preload=WORKER_MODULES,
+        ),
+    ).run
+
+
+def inspect_runner() -> Runner:
+    """The process's workers that parse uploaded PDFs (created on first use)."""
+    settings = get_settings()
+    return shared_pool(
+        "inspection",
+        lambda: WorkerPool(
+            size=settings.render_workers,
+            timeout=settings.upload_check_timeout_seconds,
+            memory_mb=settings.upload_check_memory_mb,
+            preload=WORKER_MODULES,
+        ),
+    ).run
+
+
+def _read(session: Session, document: Document, settings: Settings) -> DocumentRead:
+    template = None
+    if document.template_version_id is not None:
+        version = session.get(TemplateVersion, document.template_version_id)
+        owner = session.get(Template, version.template_id) if version else None
+        if version is not None and owner is not None:
+            template = TemplateRef(key=owner.key, version=version.number)
+    code = document.verification_code
+    return DocumentRead(
+        id=document.id,
+        agreement_id=document.agreement_id,
+        kind=document.kind,
+        origin=document.origin,
+        title=document.title,
+        sha256=document.sha256,
+        size=document.size,
+        pages=document.pages,
+        media_type=document.media_type,
+        agreement_version=document.agreement_version,
+        template=template,
+        variant=document.variant,
+        verification_code=code,
+        verification_url=f"{settings.public_url}{API_PREFIX}/verify/{code or document.sha256}",
+        original_filename=document.original_filename,
+        download_url=f"{API_PREFIX}/documents/{document.id}/pdf",
+        created_at=document.created_at,
+    )
+
+
+def _answer(
+    response: Response, idempotency: Idempotency, body: DocumentRead, *, created: bool
+) -> DocumentRead:
+    # 200 when the same inputs gave this document before: nothing was rendered or stored.
+    respond_created(
+        response,
+        idempotency,
+        body,
+        location=f"{API_PREFIX}/documents/{body.id}",
+        status_code=201 if created else 200,
+    )
+    return body
+
+
+@router.post(
+    "/agreements/{agreement_id}/documents",
+    status_code=201,
+    responses={
+        200: {"description": "The document already generated from the same inputs."},
+        **problem_responses(404, 409, 413, 415),
+    },
 )
-
-KeyPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-
-
-def valid_template(key: KeyPath, session: SessionDep) -> Template:
-    return templates.get_template(session, key)
-
-
-TemplateDep = Annotated[Template, Depends(valid_template)]
-
-
-@router.get("")
-def list_templates(_: Reader, session: SessionDep, page: PageDep) -> Page[TemplateRead]:
-    """The convenio templates and the number of their newest version."""
-    found = repository.page(session, after=int_after(page), limit=page.limit + 1)
-    latest = repository.latest_numbers(session, [t.id for t in found])
-    items = [
-        TemplateRead(
-            id=t.id,
-            key=t.key,
-            name=t.name,
-            description=t.description,
-            latest_version=latest.get(t.id),
-        )
-        for t in found
-    ]
-    return build_page(items, page.limit)
-
-
-@router.get("/{key}/versions", responses=problem_responses(404))
-def list_template_versions(
-    _: Reader, template: TemplateDep, session: SessionDep, page: PageDep
-) -> Page[TemplateVersionSummary]:
-    """Every version of a template, oldest first; versions never change."""
-    found = repository.versions_page(session, template, after=int_after(page), limit=page.limit + 1)
-    return build_page([TemplateVersionSummary.model_validate(v) for v in found], page.limit)
-
-
-@router.get("/{key}/versions/{number}", responses=problem_responses(404))
-def get_template_version(
-    _: Reader,
-    template: TemplateDep,
-    session: SessionDep,
-    number: Annotated[int, Path(ge=1, le=MAX_ID)],
-) -> TemplateVersionRead:
-    """One version of a template, with its source."""
-    return TemplateVersionRead.model_validate(templates.get_version(session, template, number))
-
-
-@router.post("/{key}/versions", status_code=201, responses=problem_responses(409))
-def create_template_version(
-    actor: Admin,
-    key: KeyPath,
-    payload: TemplateVersionCreate,
+def generate_document(
+    agreement: AgreementDep,  # before the role: a signatory gets 404 for others' agreements
+    actor: Writer,
     session: SessionDep,
     idempotency: IdempotencyDep,
     response: Response,
-) -> TemplateVersionRead:
-    """Upload a new version of a template (admins); earlier versions stay as they were."""
+    payload: DocumentGenerate | None = None,
+) -> DocumentRead:
+    """Generate the convenio PDF of the agreement as it is now.
+
+    The same agreement content with the same template version and variant gives the same
+    bytes; asking again returns the existing document (200) instead of rendering (201).
+    """
     idempotency.claim()
-    version = templates.add_version(
+    payload = payload or DocumentGenerate()
+    settings = get_settings()
+    document, created = service.generate(
         session,
-        key=key,
-        source=templates.Source(
-            html=payload.html, css=payload.css, required_fields=payload.required_fields
+        agreement,
+        GenerateRequest(
+            template=payload.template,
+            template_version=payload.template_version,
+            variant=payload.variant,
         ),
-        origin="uploaded",
         actor=actor,
-        name=payload.name,
-        description=payload.description,
+        settings=settings,
+        render=render_runner(),
+        storage=get_storage(),
     )
-    if version is None:
-        raise Conflict(f"The newest version of {key!r} already has exactly this source.")
-    body = TemplateVersionRead.model_validate(version)
-    respond_created(
-        response, idempotency, body, location=f"/api/v1/templates/{key}/versions/{version.number}"
+    return _answer(response, idempotency, _read(session, document, settings), created=created)
+
+
+@router.get("/agreements/{agreement_id}/documents", responses=problem_responses(404))
+def list_documents(
+    agreement: AgreementDep, _: AnyRole, session: SessionDep, page: PageDep
+) -> Page[DocumentRead]:
+    """The documents of an agreement, generated and uploaded, oldest first."""
+    settings = get_settings()
+    found = repository.page(session, agreement.id, after=int_after(page), limit=page.limit + 1)
+    return build_page([_read(session, document, settings) for document in found], page.limit)
+
+
+def _filename(raw: str | None) -> str | None:
+    """The uploaded file's own name, kept only as information: no directories, no control
+    characters, at most 255 characters."""
+    if not raw:
+        return None
+    name = PureWindowsPath(PurePosixPath(raw).name).name
+    name = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
+    return name[:255] or None
+
+
+@router.post(
+    "/agreements/{agreement_id}/documents/upload",
+    status_code=201,
+    responses={
+        200: {"description": "The same file was already a document of this agreement."},
+        **problem_responses(404, 409, 413, 415),
+    },
+)
+def upload_document(
+    agreement: AgreementDep,  # before the role, as in generate_document
+    actor: Writer,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The PDF.")],
+    kind: Annotated[DocumentKind, Form(description="annex, signed_copy or evidence.")],
+    title: Annotated[QueryText | None, Form(min_length=1, max_length=300)] = None,
+) -> DocumentRead:
+    """Upload an outside PDF (an annex, a scan of the signed convenio, evidence) as multipart.
+
+    The content is parsed before it is kept — the file name proves nothing: a file that is not a
+    PDF gets 415; a corrupt, encrypted or hostile one gets 422. The size limit is the setting
+    `CONVENIOS_MAX_UPLOAD_BYTES` (25 MB by default; larger bodies get 413).
+    """
+    idempotency.claim()
+    settings = get_settings()
+    incoming = Upload(
+        data=file.file.read(),
+        kind=kind,
+        title=title,
+        filename=_filename(file.filename),
     )
-    return body
+    document, created = service.upload(
+        session,
+        agreement,
+        incoming,
+        actor=actor,
+        settings=settings,
+        inspect=inspect_runner(),
+        storage=get_storage(),
+    )
+    return _answer(response, idempotency, _read(session, document, settings), created=created)
+
+
+@router.get("/documents/{document_id}", responses=problem_responses(404))
+def get_document(principal: AnyRole, document_id: Id, session: SessionDep) -> DocumentRead:
+    """One document's record: what it is, where it came from, its SHA-256."""
+    document = service.get_document(session, document_id, principal)
+    return _read(session, document, get_settings())
+
+
+@router.get(
+    "/documents/{document_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The PDF."},
+        206: {"content": {"application/pdf": {}}, "description": "The byte range asked for."},
+        304: {"description": "Unchanged: the If-None-Match ETag is the document's SHA-256."},
+        **problem_responses(404, 416, 503),
+    },
+)
+def download_document(
+    principal: AnyRole, document_id: Id, session: SessionDep, request: Request
+) -> Response:
+    """Download the PDF: ETag is its SHA-256, If-None-Match gives 304, Range gives 206."""
+    document = service.get_document(session, document_id, principal)
+    agreement = agreements.get(session, document.agreement_id)
+    assert agreement is not None  # a document's agreement is never deleted
+    return delivery.pdf_response(
+        request,
+        service.content(get_storage(), document),
+        sha256=document.sha256,
+        filename=service.filename(document, agreement.folio),
+    )
+
+
+Reference = Annotated[
+    str,
+    Path(
+        pattern=r"^([0-9a-fA-F]{64}|[A-Za-z2-7]{4}-?[A-Za-z2-7]{4}-?[A-Za-z2-7]{4})$",
+        description="The document's SHA-256, or the verification code printed under its QR code.",
+    ),
+]
+
+
+@public_router.get("/{reference}")
+def verify_reference(reference: Reference, session: SessionDep) -> Verification:
+    """Is this a document convenios knows? By SHA-256 or verification code; no key needed.
+
+    Answers with public facts only: the document, its agreement's folio, title, state, parties
+    and who signs for them.
+    """
+    return verification.by_reference(session, reference)
+
+
+@public_router.post("", responses=problem_responses(413, 415, 422))
+def verify_file(
+    session: SessionDep, file: Annotated[UploadFile, File(description="The PDF to check.")]
+) -> Verification:
+    """Is this file a document convenios knows? Upload the PDF; it is hashed, not kept."""
+    if b"%PDF-" not in file.file.read(HEADER_WINDOW):
+        raise problem(415, "not-a-pdf", "Upload a PDF file: convenios issues only PDFs.")
+    file.file.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: file.file.read(1 << 20), b""):
+        digest.update(chunk)
+    return verification.by_sha256(session, digest.hexdigest())

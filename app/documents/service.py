@@ -1,151 +1,359 @@
-"""The rules for template versions: shipped ones synchronised from templates/, uploaded ones
-checked before they are stored."""
+"""The rules for documents: a convenio PDF is generated once per set of inputs, an upload is
+kept only after its content has been parsed, and stored bytes are served only while they still
+match their digest.
 
+Rendering and parsing run in worker processes (`app.documents.workers`); the callers pass the
+pool's ``run`` in, so that tests and benchmarks can count or replace them.
+"""
+
+import base64
 import hashlib
-import json
-import re
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from jinja2 import TemplateSyntaxError
 from sqlalchemy.orm import Session
 
+from app.agreements import repository as agreements
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.config import Settings
 from app.documents import repository
-from app.documents.rendering import TEMPLATES_ROOT, environment
-from app.errors import NotFound, Unprocessable
+from app.documents.context import (
+    DocumentFacts,
+    agreement_context,
+    document_context,
+    signing_place,
+)
+from app.documents.inspection import (
+    CorruptPdf,
+    EncryptedPdf,
+    InspectJob,
+    NotAPdf,
+    PdfFacts,
+    PdfTooComplex,
+)
+from app.documents.rendering import (
+    MissingField,
+    RenderedPdf,
+    RenderJob,
+    ResourceRefused,
+    TemplateForbidden,
+    TemplateInvalid,
+    TooManyPages,
+)
+from app.documents.storage import BlobNotFound, Storage
+from app.documents.workers import Job, JobError, JobOutOfMemory, JobTimeout
+from app.errors import Conflict, NotFound, ProblemError, Unprocessable, problem
 from app.kit import canonical_json
-from app.models import Template, TemplateVersion
+from app.models import Agreement, Document, Template, TemplateVersion
+from app.models.enums import (
+    AgreementKind,
+    AgreementStatus,
+    DocumentKind,
+    DocumentOrigin,
+    PdfVariant,
+)
+from app.templates import service as templates
 
-_FIELD = re.compile(r"(agreement|document)(\.[a-z_]+)+")
+logger = logging.getLogger("convenios")
+
+PDF = "application/pdf"
+Runner = Callable[[Job], Any]
+
+# The shipped template each kind of agreement is drafted with unless the client names another.
+TEMPLATE_FOR_KIND = {
+    AgreementKind.COORDINACION: "coordinacion",
+    AgreementKind.MODIFICATORIO: "modificatorio",
+}
+DEFAULT_TEMPLATE = "colaboracion"
+
+# How each failure of a render reaches the client: status, stable type and what to do.
+_RENDER_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
+    MissingField: (422, "template-field-missing", "Complete the agreement and try again."),
+    TemplateInvalid: (422, "template-invalid", "The template cannot render this agreement."),
+    TemplateForbidden: (422, "template-forbidden", "The template tried something unsafe."),
+    ResourceRefused: (422, "template-resource-refused", "Templates may use only their assets."),
+    TooManyPages: (422, "too-many-pages", "The document is longer than allowed."),
+    JobTimeout: (422, "render-timeout", "The document took too long to render."),
+    JobOutOfMemory: (422, "render-too-large", "The document needs too much memory to render."),
+}
+_UPLOAD_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
+    NotAPdf: (415, "not-a-pdf", "Upload a PDF file."),
+    CorruptPdf: (422, "pdf-corrupt", "The file cannot be read as a PDF."),
+    EncryptedPdf: (422, "pdf-encrypted", "Upload the PDF without a password or encryption."),
+    PdfTooComplex: (422, "pdf-too-complex", "The PDF is too large or complex to accept."),
+    JobTimeout: (422, "pdf-too-complex", "The PDF took too long to check."),
+    JobOutOfMemory: (422, "pdf-too-complex", "The PDF needs too much memory to check."),
+}
+
+
+def _problem(error: JobError, table: dict[type[JobError], tuple[int, str, str]]) -> ProblemError:
+    for cls in type(error).__mro__:
+        if cls in table:
+            status, slug, advice = table[cls]
+            return problem(status, slug, f"{advice} ({error})")
+    # A worker failed for a reason of its own: still an answer about this input, not a 500.
+    logger.warning("worker failure: %s: %s", type(error).__name__, error)
+    return problem(422, "processing-failed", f"The file could not be processed: {error}")
 
 
 @dataclass(frozen=True)
-class Source:
-    html: str
-    css: str
-    required_fields: list[str]
-
-    @property
-    def sha256(self) -> str:
-        canonical = canonical_json(
-            {"html": self.html, "css": self.css, "required_fields": self.required_fields}
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+class GenerateRequest:
+    template: str | None = None
+    template_version: int | None = None
+    variant: PdfVariant = PdfVariant.STANDARD
 
 
-def check_source(source: Source) -> None:
-    """Refuse a template that does not compile or names fields the context cannot have."""
+def _template_version(
+    session: Session, agreement: Agreement, request: GenerateRequest
+) -> tuple[Template, TemplateVersion]:
+    key = request.template or TEMPLATE_FOR_KIND.get(agreement.kind, DEFAULT_TEMPLATE)
     try:
-        environment().parse(source.html)
-    except TemplateSyntaxError as error:
-        raise Unprocessable.field(
-            "body.html", f"template syntax error on line {error.lineno}: {error.message}"
-        ) from None
-    for i, field in enumerate(source.required_fields):
-        if not _FIELD.fullmatch(field):
-            raise Unprocessable.field(
-                f"body.required_fields.{i}",
-                "a dotted path under agreement. or document., e.g. agreement.expiry_date",
-            )
+        template = templates.get_template(session, key)
+        if request.template_version is not None:
+            return template, templates.get_version(session, template, request.template_version)
+    except NotFound as missing:
+        field = "body.template_version" if request.template_version else "body.template"
+        raise Unprocessable.field(field, missing.detail) from None
+    latest = templates.latest_version(session, template)
+    if latest is None:
+        raise Unprocessable.field("body.template", f"Template {key!r} has no versions yet.")
+    return template, latest
 
 
-def get_template(session: Session, key: str) -> Template:
-    template = repository.by_key(session, key)
-    if template is None:
-        raise NotFound(f"Template {key!r} does not exist.")
-    return template
+def _missing(context: dict[str, Any], required: list[str]) -> list[str]:
+    """The required fields that are absent or empty in the context."""
+    missing = []
+    for path in required:
+        value: Any = context
+        for name in path.split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        if value is None or value == "" or value == []:
+            missing.append(path)
+    return missing
 
 
-def get_version(session: Session, template: Template, number: int) -> TemplateVersion:
-    found = repository.version(session, template, number)
-    if found is None:
-        raise NotFound(f"Template {template.key!r} has no version {number}.")
-    return found
+def verification_code(source_sha256: str) -> str:
+    """Twelve characters (60 bits) of the inputs' digest, printed under every page's QR code."""
+    letters = base64.b32encode(bytes.fromhex(source_sha256)[:10]).decode()[:12]
+    return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
 
 
-def add_version(
+def generate(
     session: Session,
+    agreement: Agreement,
+    request: GenerateRequest,
     *,
-    key: str,
-    source: Source,
-    origin: str,
     actor: Principal,
-    name: str | None = None,
-    description: str | None = None,
-) -> TemplateVersion | None:
-    """A new version of ``key`` (creating the template), or None when the source is unchanged."""
-    check_source(source)
-    template = repository.by_key(session, key)
-    if template is None:
-        if not name:
-            raise Unprocessable.field("body.name", "a new template needs a name")
-        template = Template(key=key, name=name, description=description or "")
-        session.add(template)
-        session.flush()
-    elif name is not None or description is not None:
-        template.name = name or template.name
-        template.description = description if description is not None else template.description
-    latest = repository.latest_version(session, template)
-    if latest is not None and latest.sha256 == source.sha256:
-        return None
-    version = TemplateVersion(
-        template_id=template.id,
-        number=(latest.number if latest else 0) + 1,
-        html=source.html,
-        css=source.css,
-        required_fields=list(source.required_fields),
-        sha256=source.sha256,
-        origin=origin,
+    settings: Settings,
+    render: Runner,
+    storage: Storage,
+) -> tuple[Document, bool]:
+    """The convenio PDF of this agreement version with this template version: the one already
+    generated from the same inputs (False), or a new one, rendered and stored (True)."""
+    if agreement.status is AgreementStatus.CANCELLED:
+        raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
+    template, version = _template_version(session, agreement, request)
+    parent = agreements.get(session, agreement.parent_id) if agreement.parent_id else None
+    content = agreement_context(agreement, parent)
+    place = signing_place(session, agreement)
+    # The closing line's date: the signing date once known, else the date it takes effect.
+    # Never "today", so the same inputs give the same bytes on any day.
+    on = agreement.signed_on or agreement.effective_date
+    source_sha256 = hashlib.sha256(
+        canonical_json(
+            {
+                "agreement": content,
+                "place": place,
+                "date": on,
+                "template": version.sha256,
+                "variant": request.variant.value,
+                "public_url": settings.public_url,
+            }
+        ).encode()
+    ).hexdigest()
+    existing = repository.by_source(session, agreement.id, source_sha256)
+    if existing is not None:
+        return existing, False
+
+    code = verification_code(source_sha256)
+    facts = DocumentFacts(
+        place=place,
+        date=on,
+        verification_url=f"{settings.public_url}/api/v1/verify/{code}",
+        verification_code=code,
+    )
+    context = {"agreement": content, "document": document_context(facts)}
+    missing = _missing(context, version.required_fields)
+    if missing:
+        raise problem(
+            422,
+            "template-field-missing",
+            f"The template needs {', '.join(missing)}, which this agreement does not have.",
+        )
+    job = RenderJob(
+        version.html,
+        version.css,
+        context,
+        max_pages=settings.render_max_pages,
+        pdf_variant=None if request.variant is PdfVariant.STANDARD else request.variant.value,
+    )
+    try:
+        rendered: RenderedPdf = render(job)
+    except JobError as error:
+        raise _problem(error, _RENDER_PROBLEMS) from None
+    blob = storage.put(rendered.pdf)  # durable before the row that points at it is committed
+    document = Document(
+        agreement_id=agreement.id,
+        kind=DocumentKind.CONVENIO,
+        origin=DocumentOrigin.GENERATED,
+        sha256=blob.sha256,
+        size=blob.size,
+        pages=rendered.pages,
+        media_type=PDF,
+        agreement_version=agreement.version,
+        title=f"{template.name} {agreement.folio}",
+        template_version_id=version.id,
+        variant=request.variant,
+        source_sha256=source_sha256,
+        verification_code=code,
         created_by=actor.as_actor(),
     )
-    session.add(version)
+    session.add(document)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="template.version_added",
-        entity=("template", key),
+        action="document.generated",
+        entity=("document", document.id),
+        agreement_id=agreement.id,
         changes={
-            "version": [latest.number if latest else None, version.number],
-            "sha256": [None, version.sha256],
+            "sha256": [None, document.sha256],
+            "template": [None, f"{template.key} v{version.number}"],
+            "variant": [None, request.variant.value],
+            "agreement_version": [None, agreement.version],
         },
     )
-    return version
+    return document, True
 
 
-def shipped(root: Path = TEMPLATES_ROOT) -> dict[str, tuple[dict[str, str], Source]]:
-    """The templates in the repository: key → (manifest, source)."""
-    found = {}
-    for manifest_path in sorted(root.glob("*/template.json")):
-        folder = manifest_path.parent
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        found[folder.name] = (
-            manifest,
-            Source(
-                html=(folder / "template.html").read_text(encoding="utf-8"),
-                css=(folder / "template.css").read_text(encoding="utf-8"),
-                required_fields=list(manifest.get("required_fields", [])),
-            ),
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    kind: DocumentKind
+    title: str | None
+    filename: str | None
+
+
+_UPLOAD_TITLES = {
+    DocumentKind.ANNEX: "Anexo",
+    DocumentKind.SIGNED_COPY: "Copia firmada",
+    DocumentKind.EVIDENCE: "Evidencia",
+}
+
+
+def upload(
+    session: Session,
+    agreement: Agreement,
+    incoming: Upload,
+    *,
+    actor: Principal,
+    settings: Settings,
+    inspect: Runner,
+    storage: Storage,
+) -> tuple[Document, bool]:
+    """Keep an outside PDF as a document of the agreement once its content has been parsed; the
+    same bytes uploaded again are the same document (False)."""
+    if incoming.kind is DocumentKind.CONVENIO:
+        raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
+    if agreement.status is AgreementStatus.CANCELLED:
+        raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
+    try:
+        facts: PdfFacts = inspect(InspectJob(incoming.data, max_pages=settings.upload_max_pages))
+    except JobError as error:
+        raise _problem(error, _UPLOAD_PROBLEMS) from None
+    existing = repository.by_content(session, agreement.id, facts.sha256)
+    if existing is not None:
+        return existing, False
+    blob = storage.put(incoming.data)
+    document = Document(
+        agreement_id=agreement.id,
+        kind=incoming.kind,
+        origin=DocumentOrigin.UPLOADED,
+        sha256=blob.sha256,
+        size=blob.size,
+        pages=facts.pages,
+        media_type=PDF,
+        agreement_version=agreement.version,
+        title=incoming.title or f"{_UPLOAD_TITLES[incoming.kind]} del convenio {agreement.folio}",
+        original_filename=incoming.filename,
+        created_by=actor.as_actor(),
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="document.uploaded",
+        entity=("document", document.id),
+        agreement_id=agreement.id,
+        changes={
+            "sha256": [None, document.sha256],
+            "kind": [None, document.kind.value],
+            "pages": [None, document.pages],
+        },
+    )
+    return document, True
+
+
+def get_document(session: Session, document_id: int, actor: Principal) -> Document:
+    """The document, if it exists and the actor may see its agreement; 404 otherwise."""
+    document = repository.get(session, document_id)
+    if document is not None and actor.is_signatory:
+        visible = actor.representative_id is not None and (
+            agreements.get(session, document.agreement_id, signatory=actor.representative_id)
+            is not None
         )
-    return found
+        document = document if visible else None
+    if document is None:
+        raise NotFound(f"Document {document_id} does not exist.")
+    return document
 
 
-def sync_shipped(session: Session, actor: Principal) -> list[tuple[str, int]]:
-    """Add a version for every shipped template whose source changed (run by `migrate`);
-    returns the (key, version number) of each one added."""
-    added = []
-    for key, (manifest, source) in shipped().items():
-        version = add_version(
-            session,
-            key=key,
-            source=source,
-            origin="shipped",
-            actor=actor,
-            name=manifest["name"],
-            description=manifest.get("description", ""),
+class DocumentUnavailable(ProblemError):
+    status, type = 503, "document-unavailable"
+
+
+def content(storage: Storage, document: Document) -> bytes:
+    """The stored bytes, checked against the digest the row records."""
+    try:
+        data = storage.read(document.sha256)
+    except BlobNotFound:
+        logger.error("document %s: blob %s is missing from storage", document.id, document.sha256)
+        raise DocumentUnavailable(
+            "The stored file of this document is missing; the operator has been alerted."
+        ) from None
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        logger.error("document %s: blob %s is corrupted", document.id, document.sha256)
+        raise DocumentUnavailable(
+            "The stored file of this document is damaged; the operator has been alerted."
         )
-        if version is not None:
-            added.append((key, version.number))
-    return added
+    return data
+
+
+_FILE_KINDS = {
+    DocumentKind.CONVENIO: "convenio",
+    DocumentKind.ANNEX: "anexo",
+    DocumentKind.SIGNED_COPY: "copia-firmada",
+    DocumentKind.EVIDENCE: "evidencia",
+}
+
+
+def filename(document: Document, folio: str) -> str:
+    """The download's file name, from the folio: ``CONV-2026-0007_convenio_v3.pdf``."""
+    if document.origin is DocumentOrigin.GENERATED:
+        archival = "_pdfa" if document.variant is PdfVariant.PDF_A_3B else ""
+        return f"{folio}_convenio_v{document.agreement_version}{archival}.pdf"
+    return f"{folio}_{_FILE_KINDS[document.kind]}_{document.id}.pdf"

@@ -86,6 +86,10 @@ class LocalStorage:
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
 
+    def remove(self, sha256: str) -> None:
+        """Delete a blob no row refers to (only the scrub does this, on request)."""
+        self._path(sha256).unlink(missing_ok=True)
+
     def digests(self) -> Iterator[str]:
         """Every stored digest (temporary files are not blobs)."""
         for path in sorted(self.root.glob("??/*")):

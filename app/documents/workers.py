@@ -1,55 +1,48 @@
-"""Render workers: child processes with a wall-clock timeout and a memory cap each.
+"""Workers: child processes that run one job at a time, each with a wall-clock timeout and a
+memory cap.
 
-Rendering is CPU-heavy and a hostile or broken template can loop or swell, so it never runs in
-the API process. A fixed set of workers, forked from a server that has already imported
-WeasyPrint, take one job at a time; the caller waits for a free one (bounded concurrency).
-A worker that overruns its time is killed and replaced; one that runs out of its memory cap
-(``RLIMIT_AS``) fails the job and is replaced too. The API process's memory does not grow.
+Rendering a template and parsing an uploaded PDF are CPU-heavy, and hostile input can make
+either loop or swell, so neither runs in the API process. A fixed set of workers, forked from a
+server that has already imported the heavy libraries, take one job at a time; the caller waits
+for a free one (bounded concurrency). A worker that overruns its time is killed and replaced;
+one that runs out of its memory cap (``RLIMIT_AS``) fails the job and is replaced too. The API
+process's memory does not grow.
 """
 
 import multiprocessing
 import queue
 import resource
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
-
-from app.documents import rendering
-from app.documents.rendering import RenderedPdf, RenderError
+from typing import Any, Protocol
 
 
-class RenderTimeout(RenderError):
-    """The render ran past its wall-clock limit."""
+class JobError(Exception):
+    """A job that cannot succeed with its input (a client error, answered with a 4xx)."""
 
 
-class RenderOutOfMemory(RenderError):
-    """The render ran past its worker's memory cap."""
+class JobTimeout(JobError):
+    """The job ran past its wall-clock limit."""
 
 
-class RenderCrashed(RenderError):
-    """The render worker failed for a reason of its own."""
+class JobOutOfMemory(JobError):
+    """The job ran past its worker's memory cap."""
 
 
-@dataclass(frozen=True)
-class RenderJob:
-    source: str
-    css: str
-    context: dict[str, Any]
-    max_pages: int
-    pdf_variant: str | None = None
+class JobCrashed(JobError):
+    """The worker failed for a reason of its own."""
 
 
-def _run(job: RenderJob) -> RenderedPdf:
-    return rendering.render_pdf(
-        job.source, job.css, job.context, max_pages=job.max_pages, pdf_variant=job.pdf_variant
-    )
+class Job(Protocol):
+    """Picklable work: ``run`` executes inside a worker and returns a picklable result."""
+
+    def run(self) -> Any: ...
 
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
-    """A worker's life: cap its own memory, then render jobs until told to stop."""
+    """A worker's life: cap its own memory, then run jobs until told to stop."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     while True:
         try:
@@ -59,29 +52,32 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
         if job is None:
             return
         try:
-            connection.send(("ok", _run(job)))
-        except RenderError as error:
+            connection.send(("ok", job.run()))
+        except JobError as error:
             connection.send(("error", type(error).__name__, str(error)))
         except MemoryError:
-            connection.send(("error", "RenderOutOfMemory", "the render exceeded its memory cap"))
+            connection.send(("error", "JobOutOfMemory", "the job exceeded its memory cap"))
             return  # the heap may be fragmented beyond use: start afresh
         except Exception as error:
-            connection.send(("error", "RenderCrashed", f"{type(error).__name__}: {error}"))
+            connection.send(("error", "JobCrashed", f"{type(error).__name__}: {error}"))
 
 
-def _subclasses(cls: type[RenderError]) -> list[type[RenderError]]:
+def _subclasses(cls: type[JobError]) -> list[type[JobError]]:
     return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
 
 
-# A worker reports an error by class name; the caller raises the same class again.
-_ERRORS: dict[str, type[RenderError]] = {cls.__name__: cls for cls in _subclasses(RenderError)}
+def _error_class(name: str) -> type[JobError]:
+    """A worker reports an error by class name; the caller raises the same class again.
+
+    Looked up when needed: job modules define their own `JobError` subclasses."""
+    return {cls.__name__: cls for cls in _subclasses(JobError)}.get(name, JobCrashed)
 
 
 class _Worker:
     def __init__(self, context: Any, memory_bytes: int) -> None:
         self.connection, child = multiprocessing.Pipe()
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child, memory_bytes), daemon=True, name="convenios-render"
+            target=_serve, args=(child, memory_bytes), daemon=True, name="convenios-worker"
         )
         self.process.start()
         child.close()
@@ -93,15 +89,19 @@ class _Worker:
         self.connection.close()
 
 
-class RenderPool:
-    """``size`` workers, each capped at ``memory_mb`` and ``timeout`` seconds a job."""
+class WorkerPool:
+    """``size`` workers, each capped at ``memory_mb`` and ``timeout`` seconds a job.
 
-    def __init__(self, *, size: int, timeout: float, memory_mb: int) -> None:
+    ``preload`` names the modules the workers start with already imported, so that a job pays
+    for its work, not for imports."""
+
+    def __init__(
+        self, *, size: int, timeout: float, memory_mb: int, preload: Sequence[str] = ()
+    ) -> None:
         self.timeout = timeout
         self.memory_bytes = memory_mb * 1024 * 1024
         self._context = multiprocessing.get_context("forkserver")
-        # Workers start with WeasyPrint imported: a job pays for layout, not for imports.
-        self._context.set_forkserver_preload(["app.documents.rendering"])
+        self._context.set_forkserver_preload(list(preload))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._all: list[_Worker] = []
@@ -120,34 +120,34 @@ class RenderPool:
             self._all.remove(worker)
         self._idle.put(self._spawn())
 
-    def render(self, job: RenderJob) -> RenderedPdf:
+    def run(self, job: Job) -> Any:
+        """Run ``job`` in a worker and return its result, or raise its `JobError`."""
         worker = self._idle.get()
         try:
             worker.connection.send(job)
             if not worker.connection.poll(self.timeout):
                 self._retire(worker)
-                raise RenderTimeout(f"the render took longer than {self.timeout:g} seconds")
+                raise JobTimeout(f"the work took longer than {self.timeout:g} seconds")
             try:
                 reply = worker.connection.recv()
             except (EOFError, OSError):
                 # Killed from outside, or by the kernel for its memory: the job cannot finish.
                 self._retire(worker)
-                raise RenderCrashed("the render worker stopped before it finished") from None
-        except RenderError:
+                raise JobCrashed("the worker stopped before it finished") from None
+        except JobError:
             raise
         except BaseException:
             self._retire(worker)
             raise
         if reply[0] == "ok":
             self._idle.put(worker)
-            result: RenderedPdf = reply[1]
-            return result
+            return reply[1]
         _, name, message = reply
-        if name == "RenderOutOfMemory":
+        if name == "JobOutOfMemory":
             self._retire(worker)
         else:
             self._idle.put(worker)
-        raise _ERRORS.get(name, RenderCrashed)(message)
+        raise _error_class(name)(message)
 
     def close(self) -> None:
         with self._lock:
@@ -157,14 +157,13 @@ class RenderPool:
             worker.stop()
 
 
-_pool: RenderPool | None = None
-_pool_lock = threading.Lock()
+_pools: dict[str, WorkerPool] = {}
+_pools_lock = threading.Lock()
 
 
-def shared_pool(factory: Callable[[], RenderPool]) -> RenderPool:
-    """The process's pool, created on first use."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = factory()
-        return _pool
+def shared_pool(name: str, factory: Callable[[], WorkerPool]) -> WorkerPool:
+    """The process's pool called ``name``, created on first use."""
+    with _pools_lock:
+        if name not in _pools:
+            _pools[name] = factory()
+        return _pools[name]

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app import migrations
 from app.config import get_settings
+from app.documents.scrub import missing_recent
 from app.documents.storage import storage_for
 from app.errors import ServiceUnavailable, problem_responses
 
@@ -36,7 +38,8 @@ def healthz() -> Health:
 
 @router.get("/readyz", responses=problem_responses(503))
 def readyz(request: Request) -> Readiness:
-    """The database answers, its schema is at the latest migration, and storage is writable."""
+    """The database answers, its schema is at the latest migration, storage is writable and
+    holds the files of the newest documents."""
     engine: Engine = request.app.state.engine
     problems: list[str] = []
     database = schema = "ok"
@@ -50,7 +53,13 @@ def readyz(request: Request) -> Readiness:
     except SQLAlchemyError as error:
         database = schema = "unreachable"
         problems.append(f"database: {type(error).__name__}")
-    storage = _storage_status(storage_for(get_settings().storage_url).root)
+    blobs = storage_for(get_settings().storage_url)
+    storage = _storage_status(blobs.root)
+    if storage == "ok" and database == "ok" and schema == "ok":
+        with Session(engine) as session:
+            missing = missing_recent(session, blobs)
+        if missing:
+            storage = f"files of documents {', '.join(map(str, missing[:10]))} are missing"
     if storage != "ok":
         problems.append(f"storage: {storage}")
     if problems:

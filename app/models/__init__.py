@@ -11,6 +11,7 @@ from app.models.apikey import ApiKey
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
 from app.models.catalog import Municipality
+from app.models.document import Document
 from app.models.idempotency import IdempotencyRecord
 from app.models.party import Party, Representative
 from app.models.template import Template, TemplateVersion
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "Document",
     "FolioCounter",
     "IdempotencyRecord",
     "Municipality",

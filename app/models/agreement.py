@@ -43,6 +43,8 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     # Structured legal content: [str] and [{"title": str, "text": str}].
     antecedents: Mapped[list[str]] = mapped_column(JSON, default=list)
     clauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Testigos who sign the document besides the parties: [{"full_name": str, "position": str}].
+    witnesses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     effective_date: Mapped[date] = mapped_column(Date)

@@ -5,6 +5,7 @@ must name every route the app has and nothing else. Object level: two signatory 
 against every ``{agreement_id}`` route, so a new agreement route is covered the day it appears.
 """
 
+import io
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from pypdf import PdfWriter
 from sqlalchemy.orm import Session
 
 from app.errors import PROBLEM_MEDIA_TYPE
@@ -31,7 +33,21 @@ ADMIN_ONLY = frozenset({ADMIN})
 Operation = tuple[str, str]
 
 # Routes anyone may call without a key.
-PUBLIC: frozenset[Operation] = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
+PUBLIC: frozenset[Operation] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", f"{API}/verify/{{reference}}"),
+        ("POST", f"{API}/verify"),
+    }
+)
+# Routes whose body is a multipart upload rather than JSON.
+UPLOADS: frozenset[Operation] = frozenset(
+    {
+        ("POST", f"{API}/agreements/{{agreement_id}}/documents/upload"),
+        ("POST", f"{API}/verify"),
+    }
+)
 
 # Who may call each operation at function level. A new route fails the matrix until it is here.
 EXPECTED: dict[Operation, frozenset[str]] = {
@@ -60,6 +76,14 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/templates/{{key}}/versions"): READER,
     ("GET", f"{API}/templates/{{key}}/versions/{{number}}"): READER,
     ("POST", f"{API}/templates/{{key}}/versions"): ADMIN_ONLY,
+    ("POST", f"{API}/agreements/{{agreement_id}}/documents"): WRITER,
+    ("GET", f"{API}/agreements/{{agreement_id}}/documents"): ANY_ROLE,
+    ("POST", f"{API}/agreements/{{agreement_id}}/documents/upload"): WRITER,
+    # A signatory reads only the documents of the agreements it signs (object level, below).
+    ("GET", f"{API}/documents/{{document_id}}"): ANY_ROLE,
+    ("GET", f"{API}/documents/{{document_id}}/pdf"): ANY_ROLE,
+    ("GET", f"{API}/verify/{{reference}}"): ANY_ROLE,
+    ("POST", f"{API}/verify"): ANY_ROLE,
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -107,6 +131,12 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
 
     party_a, rep_a = first_signer(created_a)
     party_b, rep_b = first_signer(created_b)
+
+    def document(created: dict[str, Any]) -> dict[str, Any]:
+        url = f"{API}/agreements/{created['id']}/documents"
+        return ok(client.post(url, json={}, headers=keys.legal), 201)
+
+    document_a, document_b = document(created_a), document(created_b)
     return World(
         headers={
             ADMIN: keys.admin,
@@ -121,6 +151,8 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "representative_id": rep_a,
             "key": "colaboracion",
             "number": 1,
+            "document_id": document_a["id"],
+            "reference": document_a["sha256"],
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -128,13 +160,27 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "representative_id": rep_b,
             "key": "coordinacion",
             "number": 1,
+            "document_id": document_b["id"],
+            "reference": document_b["verification_code"],
         },
     )
+
+
+def _pdf() -> bytes:
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=612, height=792)
+    writer.write(out)
+    return out.getvalue()
+
+
+UPLOAD = {"files": {"file": ("anexo.pdf", _pdf(), "application/pdf")}, "data": {"kind": "annex"}}
 
 
 def call(
     client: TestClient, method: str, url: str, headers: dict[str, str], body: Any = None
 ) -> Response:
+    if any(method == m and re.fullmatch(PATH_PARAM.sub("[^/]+", p), url) for m, p in UPLOADS):
+        return client.request(method, url, headers=headers, **UPLOAD)
     if method in {"POST", "PUT", "PATCH"}:
         return client.request(method, url, headers=headers, json={} if body is None else body)
     return client.request(method, url, headers=headers)
@@ -256,12 +302,15 @@ def test_each_signatory_reads_its_own_agreement(client: TestClient, world: World
 def test_a_signatory_never_reaches_another_signatorys_objects(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
-    """Every ``{id}`` route: A against B's object is refused (404 for agreements, 403 elsewhere)."""
-    routes = [op for op in operations(app) if PATH_PARAM.search(op[1])]
+    """Every ``{id}`` route: A against B's object is refused (404 for agreements and their
+    documents, 403 elsewhere); public routes answer anyone alike."""
+    routes = [op for op in operations(app) if PATH_PARAM.search(op[1]) and op not in PUBLIC]
     assert len(routes) >= 3
     for method, path in routes:
         response = call(client, method, world.url(path, world.ids_b), world.headers[SIGNATORY])
-        expected = 404 if "{agreement_id}" in path else 403
+        expected = (
+            404 if {"{agreement_id}", "{document_id}"} & set(re.findall("{[^}]+}", path)) else 403
+        )
         assert_problem(response, expected, (method, path))
 
 

@@ -81,7 +81,9 @@ def test_a_shipped_template_renders_a_complete_convenio(
         move(client, keys.legal, int(original["id"]), "in_review", "approved", "in_signature")
         move(client, keys.legal, int(original["id"]), "active", signed_on="2026-01-20")
         parent_id = int(original["id"])
-    created = _agreement(client, keys, db, kind=kind, parent_id=parent_id)
+    witness = {"full_name": "Sofía Ramírez Ávila", "position": "Contralora Municipal"}
+    created = _agreement(client, keys, db, kind=kind, parent_id=parent_id, witnesses=[witness])
+    assert created["witnesses"] == [witness]
     context = _context(db, int(created["id"]), parent_id)
     result = render_pdf(
         (folder / "template.html").read_text(encoding="utf-8"),
@@ -99,6 +101,8 @@ def test_a_shipped_template_renders_a_complete_convenio(
         "PRIMERA",
         "UN MILLÓN QUINIENTOS MIL PESOS 50/100 M.N.",
         "Tlalnepantla de Baz",
+        "TESTIGOS",
+        "SOFÍA RAMÍREZ ÁVILA",
     ):
         assert needed in text, (key, needed)
     assert "None" not in text

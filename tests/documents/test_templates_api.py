@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth.principal import operator
-from app.documents import service as templates
+from app.templates import service as templates
 from tests.conftest import Keys
 from tests.factories import API, ok
 

@@ -1,0 +1,1 @@
+"""Convenio templates: named sources whose versions never change."""

@@ -1,0 +1,44 @@
+"""Template schemas."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.schemas import CreateSchema, ReadSchema
+
+
+class TemplateRead(ReadSchema):
+    id: int
+    key: str
+    name: str
+    description: str
+    latest_version: int | None = Field(description="Number of the newest version.")
+
+
+class TemplateVersionSummary(ReadSchema):
+    id: int
+    number: int
+    sha256: str
+    origin: str = Field(description="shipped (from the repository) or uploaded (by an admin).")
+    required_fields: list[str]
+    created_at: datetime
+
+
+class TemplateVersionRead(TemplateVersionSummary):
+    html: str
+    css: str
+
+
+class TemplateVersionCreate(CreateSchema):
+    """A new version; creating the first version of a new key creates the template."""
+
+    # Bounded so that any body these limits allow fits the 1 MiB JSON limit, even with every
+    # character escaped (12 bytes for one outside the BMP); shipped ones are under 30,000.
+    html: str = Field(min_length=1, max_length=50_000, description="Jinja2 HTML.")
+    css: str = Field(default="", max_length=20_000)
+    required_fields: list[
+        Annotated[str, Field(min_length=3, max_length=100, description="e.g. agreement.objective")]
+    ] = Field(default_factory=list, max_length=40)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,155 @@
+"""The rules for template versions: shipped ones synchronised from templates/, uploaded ones
+checked before they are stored."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import TemplateSyntaxError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.documents.rendering import TEMPLATES_ROOT, environment
+from app.errors import NotFound, Unprocessable
+from app.kit import canonical_json
+from app.models import Template, TemplateVersion
+from app.templates import repository
+
+_FIELD = re.compile(r"(agreement|document)(\.[a-z_]+)+")
+
+
+@dataclass(frozen=True)
+class Source:
+    html: str
+    css: str
+    required_fields: list[str]
+
+    @property
+    def sha256(self) -> str:
+        canonical = canonical_json(
+            {"html": self.html, "css": self.css, "required_fields": self.required_fields}
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_source(source: Source) -> None:
+    """Refuse a template that does not compile or names fields the context cannot have."""
+    try:
+        environment().parse(source.html)
+    except TemplateSyntaxError as error:
+        raise Unprocessable.field(
+            "body.html", f"template syntax error on line {error.lineno}: {error.message}"
+        ) from None
+    for i, field in enumerate(source.required_fields):
+        if not _FIELD.fullmatch(field):
+            raise Unprocessable.field(
+                f"body.required_fields.{i}",
+                "a dotted path under agreement. or document., e.g. agreement.expiry_date",
+            )
+
+
+def get_template(session: Session, key: str) -> Template:
+    template = repository.by_key(session, key)
+    if template is None:
+        raise NotFound(f"Template {key!r} does not exist.")
+    return template
+
+
+def get_version(session: Session, template: Template, number: int) -> TemplateVersion:
+    found = repository.version(session, template, number)
+    if found is None:
+        raise NotFound(f"Template {template.key!r} has no version {number}.")
+    return found
+
+
+def latest_version(session: Session, template: Template) -> TemplateVersion | None:
+    return repository.latest_version(session, template)
+
+
+def add_version(
+    session: Session,
+    *,
+    key: str,
+    source: Source,
+    origin: str,
+    actor: Principal,
+    name: str | None = None,
+    description: str | None = None,
+) -> TemplateVersion | None:
+    """A new version of ``key`` (creating the template), or None when the source is unchanged."""
+    check_source(source)
+    template = repository.by_key(session, key)
+    if template is None:
+        if not name:
+            raise Unprocessable.field("body.name", "a new template needs a name")
+        template = Template(key=key, name=name, description=description or "")
+        session.add(template)
+        session.flush()
+    elif name is not None or description is not None:
+        template.name = name or template.name
+        template.description = description if description is not None else template.description
+    latest = repository.latest_version(session, template)
+    if latest is not None and latest.sha256 == source.sha256:
+        return None
+    version = TemplateVersion(
+        template_id=template.id,
+        number=(latest.number if latest else 0) + 1,
+        html=source.html,
+        css=source.css,
+        required_fields=list(source.required_fields),
+        sha256=source.sha256,
+        origin=origin,
+        created_by=actor.as_actor(),
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="template.version_added",
+        entity=("template", key),
+        changes={
+            "version": [latest.number if latest else None, version.number],
+            "sha256": [None, version.sha256],
+        },
+    )
+    return version
+
+
+def shipped(root: Path = TEMPLATES_ROOT) -> dict[str, tuple[dict[str, str], Source]]:
+    """The templates in the repository: key → (manifest, source)."""
+    found = {}
+    for manifest_path in sorted(root.glob("*/template.json")):
+        folder = manifest_path.parent
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        found[folder.name] = (
+            manifest,
+            Source(
+                html=(folder / "template.html").read_text(encoding="utf-8"),
+                css=(folder / "template.css").read_text(encoding="utf-8"),
+                required_fields=list(manifest.get("required_fields", [])),
+            ),
+        )
+    return found
+
+
+def sync_shipped(session: Session, actor: Principal) -> list[tuple[str, int]]:
+    """Add a version for every shipped template whose source changed (run by `migrate`);
+    returns the (key, version number) of each one added."""
+    added = []
+    for key, (manifest, source) in shipped().items():
+        version = add_version(
+            session,
+            key=key,
+            source=source,
+            origin="shipped",
+            actor=actor,
+            name=manifest["name"],
+            description=manifest.get("description", ""),
+        )
+        if version is not None:
+            added.append((key, version.number))
+    return added

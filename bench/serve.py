@@ -1,0 +1,142 @@
+"""Benchmark: serving an unchanged convenio again against rendering it, 10 and 40 pages.
+
+Run with `make bench`. Through the HTTP API, on a scratch SQLite database and storage directory:
+the first `POST /agreements/{id}/documents` renders and stores the PDF; asking again for the
+unchanged agreement finds the same inputs and answers with the stored document; downloading it
+reads the stored bytes. The goal: asking again is at least 100 times faster than rendering.
+`GET /me` shows the floor under any answer: an authenticated request that reads one row.
+Both are measured in this run, on this machine: the ratio is what counts, not the seconds.
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+RUNS = 20
+
+
+def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="convenios-bench-"))
+    os.environ["CONVENIOS_DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    os.environ["CONVENIOS_STORAGE_URL"] = str(scratch / "storage")
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from app.auth import service as keys
+    from app.auth.principal import operator
+    from app.db import get_engine
+    from app.main import create_app
+    from app.migrations import upgrade
+    from app.models.enums import Role
+    from app.templates import service as templates
+    from bench.sample import context
+
+    upgrade()
+    with Session(get_engine()) as session, session.begin():
+        templates.sync_shipped(session, operator("bench"))
+        _, secret = keys.create_key(
+            session=session,
+            name="bench",
+            role=Role.ADMIN,
+            representative_id=None,
+            actor=operator("bench"),
+        )
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"/api/v1{path}", json=body, headers=headers)
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    with TestClient(create_app()) as client:
+        signers = []
+        for kind, name in (
+            ("federacion", "Secretaría de Seguridad y Protección Ciudadana"),
+            ("estado", "Gobierno del Estado de México"),
+            ("academico", "Universidad Autónoma del Estado de México"),
+        ):
+            extra = {"inegi_code": "15"} if kind == "estado" else {}
+            party = post(client, "/parties", {"kind": kind, "name": name, **extra})
+            person = post(
+                client,
+                f"/parties/{party['id']}/representatives",
+                {"full_name": "Lic. Mariana Téllez Arriaga", "position": "Titular"},
+            )
+            signers.append((party, person))
+        print(
+            f"{'convenio':>10} {'pages':>5} {'render':>9} {'ask again':>10} {'download':>9} "
+            f"{'ratio':>7} {'goal':>6} {'GET /me':>8}"
+        )
+        for target, clauses, paragraphs in (("10 pages", 21, 1), ("40 pages", 62, 4)):
+            sample = context(clauses, paragraphs)["agreement"]
+            agreement = post(
+                client,
+                "/agreements",
+                {
+                    "title": sample["title"],
+                    "kind": "coordinacion",
+                    "objective": sample["objective"],
+                    "antecedents": sample["antecedents"],
+                    "clauses": sample["clauses"],
+                    "amount": str(sample["amount"]),
+                    "effective_date": "2026-01-15",
+                    "expiry_date": "2027-09-30",
+                    "parties": [
+                        {
+                            "party_id": party["id"],
+                            "role": role,
+                            "declarations": ["Que cuenta con facultades para suscribirlo."],
+                            "signatory_ids": [person["id"]],
+                        }
+                        for (party, person), role in zip(
+                            signers, ("LA FEDERACIÓN", "EL ESTADO", "LA UNIVERSIDAD"), strict=True
+                        )
+                    ],
+                },
+            )
+            url = f"/agreements/{agreement['id']}/documents"
+            post(client, url, {})  # the first render also starts the workers
+            renders = []
+            for run in range(3):
+                # Each edit changes the inputs, so each request renders anew.
+                edit = {"title": f"{sample['title']} ({run + 1})"}
+                response = client.patch(
+                    f"/api/v1/agreements/{agreement['id']}", json=edit, headers=headers
+                )
+                assert response.status_code == 200, response.text
+                started = time.perf_counter()
+                document = post(client, url, {})
+                renders.append(time.perf_counter() - started)
+            render = statistics.median(renders)
+            again = median_seconds(lambda url=url: post(client, url, {}))
+            pdf = f"/api/v1/documents/{document['id']}/pdf"
+            download = median_seconds(lambda pdf=pdf: client.get(pdf, headers=headers))
+            # The floor: an authenticated request that reads one row and renders nothing.
+            floor = median_seconds(lambda: client.get("/api/v1/me", headers=headers))
+            print(
+                f"{target:>10} {document['pages']:>5} {render:>8.3f}s {again * 1000:>8.2f}ms "
+                f"{download * 1000:>7.2f}ms {render / again:>6.0f}x {'≥100x':>6} "
+                f"{floor * 1000:>6.2f}ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
