@@ -44,32 +44,34 @@ def get_storage() -> Storage:
     return storage_for(get_settings().storage_url)
 
 
-def render_runner() -> Runner:
-    """The process's render workers (created on first use)."""
+def _runner(name: str, *, timeout: float, memory_mb: int) -> Runner:
+    """The ``run`` of the process's pool called ``name`` (created on first use)."""
     settings = get_settings()
     return shared_pool(
-        "render",
+        name,
         lambda: WorkerPool(
             size=settings.render_workers,
-            timeout=settings.render_timeout_seconds,
-            memory_mb=settings.render_memory_mb,
+            timeout=timeout,
+            memory_mb=memory_mb,
             preload=WORKER_MODULES,
         ),
     ).run
+
+
+def render_runner() -> Runner:
+    settings = get_settings()
+    return _runner(
+        "render", timeout=settings.render_timeout_seconds, memory_mb=settings.render_memory_mb
+    )
 
 
 def inspect_runner() -> Runner:
-    """The process's workers that parse uploaded PDFs (created on first use)."""
     settings = get_settings()
-    return shared_pool(
+    return _runner(
         "inspection",
-        lambda: WorkerPool(
-            size=settings.render_workers,
-            timeout=settings.upload_check_timeout_seconds,
-            memory_mb=settings.upload_check_memory_mb,
-            preload=WORKER_MODULES,
-        ),
-    ).run
+        timeout=settings.upload_check_timeout_seconds,
+        memory_mb=settings.upload_check_memory_mb,
+    )
 
 
 def _read(session: Session, document: Document, settings: Settings) -> DocumentRead:

@@ -135,6 +135,11 @@ def _missing(context: dict[str, Any], required: list[str]) -> list[str]:
     return missing
 
 
+def _check_open(agreement: Agreement) -> None:
+    if agreement.status is AgreementStatus.CANCELLED:
+        raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
+
+
 def verification_code(source_sha256: str) -> str:
     """Twelve characters (60 bits) of the inputs' digest, printed under every page's QR code."""
     letters = base64.b32encode(bytes.fromhex(source_sha256)[:10]).decode()[:12]
@@ -153,8 +158,7 @@ def generate(
 ) -> tuple[Document, bool]:
     """The convenio PDF of this agreement version with this template version: the one already
     generated from the same inputs (False), or a new one, rendered and stored (True)."""
-    if agreement.status is AgreementStatus.CANCELLED:
-        raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
+    _check_open(agreement)
     template, version = _template_version(session, agreement, request)
     parent = agreements.get(session, agreement.parent_id) if agreement.parent_id else None
     content = agreement_context(agreement, parent)
@@ -204,39 +208,65 @@ def generate(
         rendered: RenderedPdf = render(job)
     except JobError as error:
         raise _problem(error, _RENDER_PROBLEMS) from None
-    blob = storage.put(rendered.pdf)  # durable before the row that points at it is committed
-    document = Document(
-        agreement_id=agreement.id,
-        kind=DocumentKind.CONVENIO,
-        origin=DocumentOrigin.GENERATED,
-        sha256=blob.sha256,
-        size=blob.size,
-        pages=rendered.pages,
-        media_type=PDF,
-        agreement_version=agreement.version,
-        title=f"{template.name} {agreement.folio}",
-        template_version_id=version.id,
-        variant=request.variant,
-        source_sha256=source_sha256,
-        verification_code=code,
-        created_by=actor.as_actor(),
+    document = _keep(
+        session,
+        storage,
+        agreement,
+        rendered.pdf,
+        Document(
+            kind=DocumentKind.CONVENIO,
+            origin=DocumentOrigin.GENERATED,
+            pages=rendered.pages,
+            title=f"{template.name} {agreement.folio}",
+            template_version_id=version.id,
+            variant=request.variant,
+            source_sha256=source_sha256,
+            verification_code=code,
+        ),
+        actor=actor,
+        action="document.generated",
+        changes={
+            "template": [None, f"{template.key} v{version.number}"],
+            "variant": [None, request.variant.value],
+        },
     )
+    return document, True
+
+
+def _keep(
+    session: Session,
+    storage: Storage,
+    agreement: Agreement,
+    data: bytes,
+    document: Document,
+    *,
+    actor: Principal,
+    action: str,
+    changes: dict[str, Any],
+) -> Document:
+    """Store the bytes, then write ``document`` (completed with what every document records)
+    and its audit event. The blob is durable before the row that points at it is committed."""
+    blob = storage.put(data)
+    document.agreement_id = agreement.id
+    document.sha256, document.size, document.media_type = blob.sha256, blob.size, PDF
+    document.agreement_version = agreement.version
+    document.created_by = actor.as_actor()
     session.add(document)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="document.generated",
+        action=action,
         entity=("document", document.id),
         agreement_id=agreement.id,
         changes={
             "sha256": [None, document.sha256],
-            "template": [None, f"{template.key} v{version.number}"],
-            "variant": [None, request.variant.value],
+            "pages": [None, document.pages],
             "agreement_version": [None, agreement.version],
+            **changes,
         },
     )
-    return document, True
+    return document
 
 
 @dataclass(frozen=True)
@@ -268,8 +298,7 @@ def upload(
     same bytes uploaded again are the same document (False)."""
     if incoming.kind is DocumentKind.CONVENIO:
         raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
-    if agreement.status is AgreementStatus.CANCELLED:
-        raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
+    _check_open(agreement)
     try:
         facts: PdfFacts = inspect(InspectJob(incoming.data, max_pages=settings.upload_max_pages))
     except JobError as error:
@@ -277,33 +306,22 @@ def upload(
     existing = repository.by_content(session, agreement.id, facts.sha256)
     if existing is not None:
         return existing, False
-    blob = storage.put(incoming.data)
-    document = Document(
-        agreement_id=agreement.id,
-        kind=incoming.kind,
-        origin=DocumentOrigin.UPLOADED,
-        sha256=blob.sha256,
-        size=blob.size,
-        pages=facts.pages,
-        media_type=PDF,
-        agreement_version=agreement.version,
-        title=incoming.title or f"{_UPLOAD_TITLES[incoming.kind]} del convenio {agreement.folio}",
-        original_filename=incoming.filename,
-        created_by=actor.as_actor(),
-    )
-    session.add(document)
-    session.flush()
-    audit.record(
+    document = _keep(
         session,
+        storage,
+        agreement,
+        incoming.data,
+        Document(
+            kind=incoming.kind,
+            origin=DocumentOrigin.UPLOADED,
+            pages=facts.pages,
+            title=incoming.title
+            or f"{_UPLOAD_TITLES[incoming.kind]} del convenio {agreement.folio}",
+            original_filename=incoming.filename,
+        ),
         actor=actor,
         action="document.uploaded",
-        entity=("document", document.id),
-        agreement_id=agreement.id,
-        changes={
-            "sha256": [None, document.sha256],
-            "kind": [None, document.kind.value],
-            "pages": [None, document.pages],
-        },
+        changes={"kind": [None, incoming.kind.value]},
     )
     return document, True
 
