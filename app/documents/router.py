@@ -6,6 +6,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.agreements import repository as agreements
@@ -262,14 +263,24 @@ Reference = Annotated[
 ]
 
 
-@public_router.get("/{reference}")
-def verify_reference(reference: Reference, session: SessionDep) -> Verification:
+@public_router.get(
+    "/{reference}",
+    response_model=Verification,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def verify_reference(
+    reference: Reference, session: SessionDep, request: Request
+) -> Verification | HTMLResponse:
     """Is this a document convenios knows? By SHA-256 or verification code; no key needed.
 
     Answers with public facts only: the document, its agreement's folio, title, state, parties
-    and who signs for them.
+    and who signs for them. A browser (`Accept: text/html`, as when a phone opens the QR code)
+    gets the same facts as a page in Spanish.
     """
-    return verification.by_reference(session, reference)
+    found = verification.by_reference(session, reference)
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(verification.page(found))
+    return found
 
 
 @public_router.post("", responses=problem_responses(413, 415, 422))

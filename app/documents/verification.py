@@ -4,10 +4,12 @@ no RFCs, no contacts, no content, no internal ids."""
 
 import re
 
+from jinja2 import Environment, StrictUndefined
 from sqlalchemy.orm import Session
 
 from app.agreements import repository as agreements
 from app.documents import repository
+from app.documents.formatting import long_date
 from app.documents.schemas import (
     Verification,
     VerifiedAgreement,
@@ -78,3 +80,72 @@ def by_reference(session: Session, reference: str) -> Verification:
     if _SHA256.fullmatch(reference):
         return by_sha256(session, reference)
     return _answer(session, repository.for_verification(session, code=_code(reference)), None)
+
+
+# What a person who scans the QR code reads: the same facts, in Spanish, as a small page.
+_STATUS = {
+    "draft": "borrador",
+    "in_review": "en revisión",
+    "approved": "aprobado",
+    "in_signature": "en firma",
+    "active": "vigente",
+    "expired": "vencido",
+    "terminated": "terminado",
+    "cancelled": "cancelado",
+}
+_KIND = {
+    "colaboracion": "convenio de colaboración",
+    "coordinacion": "convenio de coordinación",
+    "concertacion": "convenio de concertación",
+    "subsidiariedad": "convenio de subsidiariedad",
+    "especifico": "convenio específico",
+    "modificatorio": "convenio modificatorio",
+}
+_ENVIRONMENT = Environment(autoescape=True, undefined=StrictUndefined)
+_ENVIRONMENT.filters["long_date"] = long_date
+_PAGE = _ENVIRONMENT.from_string(
+    """<!doctype html>
+<html lang="es-MX"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verificación de documento — convenios</title>
+<style>body{font-family:serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+.si{color:#1b5e20}.no{color:#b71c1c}dt{font-weight:bold}code{word-break:break-all}</style>
+</head><body>
+{% if v.known %}
+<h1 class="si">Documento {{ "emitido por" if v.document.issued_by_service
+else "registrado en" }} el sistema de convenios</h1>
+{% if not v.document.issued_by_service %}<p>Este archivo fue incorporado al expediente del
+convenio (anexo, copia firmada o evidencia); no fue generado por el sistema.</p>{% endif %}
+<dl>
+<dt>Folio</dt><dd>{{ v.agreement.folio }}</dd>
+<dt>Título</dt><dd>{{ v.agreement.title }}</dd>
+<dt>Tipo</dt><dd>{{ kind }}</dd>
+<dt>Estado</dt><dd>{{ status }}</dd>
+<dt>Vigencia</dt><dd>del {{ v.agreement.effective_date|long_date }}{% if v.agreement.expiry_date
+%} al {{ v.agreement.expiry_date|long_date }}{% endif %}</dd>
+{% if v.agreement.signed_on %}<dt>Fecha de firma</dt>
+<dd>{{ v.agreement.signed_on|long_date }}</dd>{% endif %}
+<dt>Partes</dt><dd><ul>{% for p in v.agreement.parties %}<li>{{ p }}</li>{% endfor %}</ul></dd>
+<dt>Firmantes</dt><dd><ul>{% for s in v.agreement.signatories %}<li>{{ s.full_name }},
+{{ s.position }} ({{ s.party }})</li>{% endfor %}</ul></dd>
+<dt>Páginas</dt><dd>{{ v.document.pages }}</dd>
+<dt>SHA-256</dt><dd><code>{{ v.document.sha256 }}</code></dd>
+</dl>
+{% else %}
+<h1 class="no">Documento no reconocido</h1>
+<p>Ningún documento emitido o registrado por el sistema de convenios corresponde a esta
+referencia. Revise el código o la dirección que aparece junto al código QR.</p>
+{% endif %}
+</body></html>
+"""
+)
+
+
+def page(verification: Verification) -> str:
+    """The verification as a page in Spanish, for people who open the QR code's address."""
+    agreement = verification.agreement
+    return _PAGE.render(
+        v=verification,
+        status=_STATUS[agreement.status.value] if agreement else "",
+        kind=_KIND[agreement.kind.value] if agreement else "",
+    )

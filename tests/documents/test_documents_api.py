@@ -337,3 +337,24 @@ def test_signatories_see_only_their_agreements_documents(
     assert [d["id"] for d in listed["items"]] == [my_document["id"]]
     refused = client.post(f"{API}/agreements/{mine['id']}/documents", json={}, headers=signatory)
     assert refused.status_code == 403
+
+
+def test_a_browser_gets_the_verification_as_a_page_in_spanish(
+    client: TestClient, keys: Keys
+) -> None:
+    created = agreement(client, keys.legal, title="Convenio <b>de</b> catastro & predial")
+    document = _generate(client, keys.legal, created["id"])
+    browser = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+    page = client.get(f"{API}/verify/{document['verification_code']}", headers=browser)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for text in (
+        "Documento emitido por el sistema de convenios",
+        created["folio"],
+        "borrador",
+        "del 15 de enero de 2026 al 31 de diciembre de 2027",
+        "Convenio &lt;b&gt;de&lt;/b&gt; catastro &amp; predial",  # escaped, never markup
+        "María Pérez Hernández",
+    ):
+        assert text in page.text, text
+    unknown = client.get(f"{API}/verify/{'a' * 64}", headers=browser)
+    assert unknown.status_code == 200 and "Documento no reconocido" in unknown.text
