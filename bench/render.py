@@ -16,12 +16,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.documents.rendering import ASSET_BASE, TEMPLATES_ROOT, AssetFetcher, RenderJob, render_html
+from app.documents.rendering import ASSET_BASE, AssetFetcher, RenderJob, render_html
 from app.documents.workers import WorkerPool
+from app.templates.service import shipped
 from bench.sample import context
 
 RUNS = 9
-TEMPLATE = TEMPLATES_ROOT / "coordinacion"
+TEMPLATE = "coordinacion"
 
 
 def bare(html: str, css: str) -> bytes:
@@ -53,10 +54,10 @@ _PEAK = """
 import resource, sys
 sys.path.insert(0, {root!r})
 from app.documents.rendering import render_pdf
+from app.templates.service import shipped
 from bench.sample import context
-source = open({html!r}, encoding="utf-8").read()
-css = open({css!r}, encoding="utf-8").read()
-render_pdf(source, css, context({clauses}, {paragraphs}), max_pages=500)
+source = shipped()[{key!r}][1]
+render_pdf(source.html, source.css, context({clauses}, {paragraphs}), max_pages=500)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
@@ -64,8 +65,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 def peak_memory_mb(clauses: int, paragraphs: int) -> int:
     code = _PEAK.format(
         root=str(Path(__file__).resolve().parent.parent),
-        html=str(TEMPLATE / "template.html"),
-        css=str(TEMPLATE / "template.css"),
+        key=TEMPLATE,
         clauses=clauses,
         paragraphs=paragraphs,
     )
@@ -76,8 +76,8 @@ def peak_memory_mb(clauses: int, paragraphs: int) -> int:
 
 
 def main() -> None:
-    source = (TEMPLATE / "template.html").read_text(encoding="utf-8")
-    css = (TEMPLATE / "template.css").read_text(encoding="utf-8")
+    shipped_source = shipped()[TEMPLATE][1]
+    source, css = shipped_source.html, shipped_source.css
     pool = WorkerPool(size=1, timeout=300, memory_mb=2048, preload=["app.documents.rendering"])
     print(
         f"{'convenio':>10} {'pages':>5} {'bare WeasyPrint':>16} {'our pipeline':>13} "

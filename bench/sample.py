@@ -121,15 +121,11 @@ def main() -> None:
     import sys
     from pathlib import Path
 
-    from app.documents.rendering import TEMPLATES_ROOT, render_pdf
+    from app.documents.rendering import render_pdf
+    from app.templates.service import shipped
 
-    folder = TEMPLATES_ROOT / "coordinacion"
-    result = render_pdf(
-        (folder / "template.html").read_text(encoding="utf-8"),
-        (folder / "template.css").read_text(encoding="utf-8"),
-        context(),
-        max_pages=50,
-    )
+    source = shipped()["coordinacion"][1]
+    result = render_pdf(source.html, source.css, context(), max_pages=50)
     Path(sys.argv[1]).write_bytes(result.pdf)
     print(f"{sys.argv[1]}: {result.pages} pages")
 

@@ -18,6 +18,8 @@ from app.kit import canonical_json
 from app.models import Template, TemplateVersion
 from app.templates import repository
 
+# Parts shared by the shipped templates (see `shipped`); not a template itself.
+COMMON_DIRECTORY = "comun"
 _FIELD = re.compile(r"(agreement|document)(\.[a-z_]+)+")
 
 
@@ -119,8 +121,17 @@ def add_version(
     return version
 
 
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def shipped(root: Path = TEMPLATES_ROOT) -> dict[str, tuple[dict[str, str], Source]]:
-    """The templates in the repository: key → (manifest, source)."""
+    """The templates in the repository: key → (manifest, source).
+
+    What the shipped templates share is written once, in ``comun/``: its HTML (vocabulary and
+    macros) and its stylesheet come before each template's own. Each stored version holds the
+    whole source, so it renders the same whatever ``comun/`` becomes later."""
+    common = root / COMMON_DIRECTORY
     found = {}
     for manifest_path in sorted(root.glob("*/template.json")):
         folder = manifest_path.parent
@@ -128,8 +139,8 @@ def shipped(root: Path = TEMPLATES_ROOT) -> dict[str, tuple[dict[str, str], Sour
         found[folder.name] = (
             manifest,
             Source(
-                html=(folder / "template.html").read_text(encoding="utf-8"),
-                css=(folder / "template.css").read_text(encoding="utf-8"),
+                html=_read(common / "convenio.html") + _read(folder / "template.html"),
+                css=_read(common / "convenio.css") + _read(folder / "template.css"),
                 required_fields=list(manifest.get("required_fields", [])),
             ),
         )

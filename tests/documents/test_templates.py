@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from app.agreements import repository
 from app.documents.context import DocumentFacts, signing_place, template_context
 from app.documents.rendering import TEMPLATES_ROOT, render_html, render_pdf
+from app.templates.service import shipped
 from tests.conftest import Keys
 from tests.factories import API, agreement_payload, move, ok, representative, signing_party
 
-SHIPPED = sorted(path.parent.name for path in TEMPLATES_ROOT.glob("*/template.html"))
+SHIPPED = sorted(shipped())
 VERIFY = "https://convenios.example.gob.mx/verify/4f1c2a9e0b7d3c5a6e8f9012"
 
 
@@ -70,8 +71,7 @@ def test_the_context_carries_the_agreement_as_stored(
 def test_a_shipped_template_renders_a_complete_convenio(
     key: str, client: TestClient, keys: Keys, db: Session
 ) -> None:
-    folder = TEMPLATES_ROOT / key
-    manifest = json.loads((folder / "template.json").read_text(encoding="utf-8"))
+    manifest, source = shipped()[key]
     parent_id = None
     kind = {"coordinacion": "coordinacion", "modificatorio": "modificatorio"}.get(
         key, "colaboracion"
@@ -85,12 +85,7 @@ def test_a_shipped_template_renders_a_complete_convenio(
     created = _agreement(client, keys, db, kind=kind, parent_id=parent_id, witnesses=[witness])
     assert created["witnesses"] == [witness]
     context = _context(db, int(created["id"]), parent_id)
-    result = render_pdf(
-        (folder / "template.html").read_text(encoding="utf-8"),
-        (folder / "template.css").read_text(encoding="utf-8"),
-        context,
-        max_pages=50,
-    )
+    result = render_pdf(source.html, source.css, context, max_pages=50)
     reader = PdfReader(io.BytesIO(result.pdf))
     pages = [page.extract_text() for page in reader.pages]
     text = "\n".join(pages)
@@ -117,6 +112,7 @@ def test_a_shipped_template_renders_a_complete_convenio(
 
 
 def test_every_shipped_template_declares_its_required_fields() -> None:
+    assert SHIPPED == ["colaboracion", "coordinacion", "modificatorio"]  # comun/ is not one
     for key in SHIPPED:
         manifest = json.loads((TEMPLATES_ROOT / key / "template.json").read_text(encoding="utf-8"))
         assert all(
