@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.concurrency import etag
 from app.db import SessionDep
 from app.errors import Conflict, IdempotencyMismatch
-from app.kit import canonical_json
+from app.kit import canonical_json, sha256_of
 from app.models import IdempotencyRecord
 
 
@@ -93,26 +93,21 @@ class Idempotency:
         ).one_or_none()
 
 
-def _file_digest(upload: StarletteUploadFile) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: upload.file.read(1 << 20), b""):
-        digest.update(chunk)
-    upload.file.seek(0)
-    return digest.hexdigest()
-
-
 async def _form_digest(request: Request) -> bytes:
     """A multipart form as its fields and the SHA-256 of each file (read by the route later)."""
     fields = []
     for name, value in (await request.form()).multi_items():
         if isinstance(value, StarletteUploadFile):
-            fields.append([name, "file", value.filename, _file_digest(value)])
+            fields.append([name, "file", value.filename, sha256_of(value.file)])
+            value.file.seek(0)
         else:
             fields.append([name, "text", value])
     return canonical_json(fields).encode()
 
 
 async def _request_hash(request: Request) -> str:
+    if "idempotency-key" not in request.headers:
+        return ""  # nothing to compare with: no reading or hashing of the body (uploads!)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         normalized = await _form_digest(request)
     else:

@@ -1,11 +1,12 @@
 """Small helpers shared by the domains."""
 
+import hashlib
 import json
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, BinaryIO
 
 
 def _default(value: Any) -> Any:
@@ -23,6 +24,14 @@ def canonical_json(value: Any) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
     )
+
+
+def sha256_of(handle: BinaryIO) -> str:
+    """SHA-256 of a file's content, read in chunks from where it stands to its end."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def searchable(*parts: str | None) -> str:

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,9 @@ _SUMMARY = (
 )
 
 
+Row = TypeVar("Row", bound=Any)
+
+
 @dataclass(frozen=True)
 class AgreementFilters:
     status: AgreementStatus | None = None
@@ -43,7 +47,7 @@ class AgreementFilters:
     q: str | None = None
 
 
-def visible_to(query: Select[Agreement], representative_id: int | None) -> Select[Agreement]:
+def visible_to(query: Select[Row], representative_id: int | None) -> Select[Row]:
     """Only the agreements where ``representative_id`` signs (all of them for None)."""
     if representative_id is None:
         return query
@@ -62,6 +66,12 @@ def get(
     if for_update:
         query = query.with_for_update()
     return session.scalars(query.options(*_FULL)).one_or_none()
+
+
+def is_visible(session: Session, agreement_id: int, representative_id: int) -> bool:
+    """Whether the representative signs the agreement (the row alone, nothing related)."""
+    query = visible_to(select(Agreement.id).where(Agreement.id == agreement_id), representative_id)
+    return session.scalar(query) is not None
 
 
 def exists_by_id(session: Session, agreement_id: int) -> Agreement | None:

@@ -5,6 +5,8 @@ import re
 
 from fastapi import Request, Response
 
+from app.errors import problem_response
+
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -60,8 +62,11 @@ def pdf_response(request: Request, data: bytes, *, sha256: str, filename: str) -
         try:
             span = byte_range(requested, len(data))
         except ValueError:
-            return Response(
-                status_code=416,
+            return problem_response(
+                request,
+                status=416,
+                slug="range-not-satisfiable",
+                detail=f"The range {requested[:100]!r} is outside the file's {len(data)} bytes.",
                 headers={**headers, "Content-Range": f"bytes */{len(data)}"},
             )
         if span is not None:

@@ -1,6 +1,5 @@
 """HTTP routes for documents: generate, upload, read, download, and the public verification."""
 
-import hashlib
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
@@ -27,6 +26,7 @@ from app.documents.storage import Storage, storage_for
 from app.documents.workers import WorkerPool, shared_pool
 from app.errors import problem, problem_responses
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
+from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
 from app.models.enums import DocumentKind
 from app.pagination import Page, PageDep, build_page, int_after
@@ -97,7 +97,7 @@ def _read(session: Session, document: Document, settings: Settings) -> DocumentR
         template=template,
         variant=document.variant,
         verification_code=code,
-        verification_url=f"{settings.public_url}{API_PREFIX}/verify/{code or document.sha256}",
+        verification_url=service.verification_url(settings.public_url, code or document.sha256),
         original_filename=document.original_filename,
         download_url=f"{API_PREFIX}/documents/{document.id}/pdf",
         created_at=document.created_at,
@@ -244,7 +244,7 @@ def download_document(
 ) -> Response:
     """Download the PDF: ETag is its SHA-256, If-None-Match gives 304, Range gives 206."""
     document = service.get_document(session, document_id, principal)
-    agreement = agreements.get(session, document.agreement_id)
+    agreement = agreements.exists_by_id(session, document.agreement_id)  # the row, for its folio
     assert agreement is not None  # a document's agreement is never deleted
     return delivery.pdf_response(
         request,
@@ -291,7 +291,4 @@ def verify_file(
     if b"%PDF-" not in file.file.read(HEADER_WINDOW):
         raise problem(415, "not-a-pdf", "Upload a PDF file: convenios issues only PDFs.")
     file.file.seek(0)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: file.file.read(1 << 20), b""):
-        digest.update(chunk)
-    return verification.by_sha256(session, digest.hexdigest())
+    return verification.by_sha256(session, sha256_of(file.file))

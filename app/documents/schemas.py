@@ -12,9 +12,10 @@ from app.models.enums import (
     DocumentOrigin,
     PdfVariant,
 )
-from app.schemas import CreateSchema, Integer, ReadSchema
+from app.schemas import MAX_ID, CreateSchema, Integer, ReadSchema
+from app.templates.schemas import TEMPLATE_KEY
 
-TemplateKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+TemplateKey = Annotated[str, Field(pattern=TEMPLATE_KEY)]
 
 
 class DocumentGenerate(CreateSchema):
@@ -26,7 +27,7 @@ class DocumentGenerate(CreateSchema):
         "(coordinacion, modificatorio, else colaboracion).",
     )
     template_version: Integer | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="Version number; by default the newest."
+        default=None, ge=1, le=MAX_ID, description="Version number; by default the newest."
     )
     variant: PdfVariant = Field(
         default=PdfVariant.STANDARD, description="pdf/a-3b for an archival copy."

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.agreements import repository as agreements
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.config import Settings
+from app.config import API_PREFIX, Settings
 from app.documents import repository
 from app.documents.context import (
     DocumentFacts,
@@ -140,6 +140,11 @@ def _check_open(agreement: Agreement) -> None:
         raise Conflict(f"Agreement {agreement.folio} is cancelled: it gets no new documents.")
 
 
+def verification_url(public_url: str, reference: str) -> str:
+    """The public address that verifies a document, by its code or its SHA-256."""
+    return f"{public_url}{API_PREFIX}/verify/{reference}"
+
+
 def verification_code(source_sha256: str) -> str:
     """Twelve characters (60 bits) of the inputs' digest, printed under every page's QR code."""
     letters = base64.b32encode(bytes.fromhex(source_sha256)[:10]).decode()[:12]
@@ -186,7 +191,7 @@ def generate(
     facts = DocumentFacts(
         place=place,
         date=on,
-        verification_url=f"{settings.public_url}/api/v1/verify/{code}",
+        verification_url=verification_url(settings.public_url, code),
         verification_code=code,
     )
     context = {"agreement": content, "document": document_context(facts)}
@@ -330,9 +335,8 @@ def get_document(session: Session, document_id: int, actor: Principal) -> Docume
     """The document, if it exists and the actor may see its agreement; 404 otherwise."""
     document = repository.get(session, document_id)
     if document is not None and actor.is_signatory:
-        visible = actor.representative_id is not None and (
-            agreements.get(session, document.agreement_id, signatory=actor.representative_id)
-            is not None
+        visible = actor.representative_id is not None and agreements.is_visible(
+            session, document.agreement_id, actor.representative_id
         )
         document = document if visible else None
     if document is None:

@@ -14,6 +14,7 @@ from app.schemas import MAX_ID
 from app.templates import repository
 from app.templates import service as templates
 from app.templates.schemas import (
+    TEMPLATE_KEY,
     TemplateRead,
     TemplateVersionCreate,
     TemplateVersionRead,
@@ -24,7 +25,7 @@ router = APIRouter(
     prefix="/templates", tags=["templates"], responses=problem_responses(401, 403, 422)
 )
 
-KeyPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+KeyPath = Annotated[str, Path(pattern=TEMPLATE_KEY)]
 
 
 def valid_template(key: KeyPath, session: SessionDep) -> Template:

@@ -7,6 +7,9 @@ from pydantic import Field
 
 from app.schemas import CreateSchema, ReadSchema
 
+# A template key as it appears in paths and bodies: colaboracion, convenio_marco_2026, …
+TEMPLATE_KEY = r"^[a-z][a-z0-9_]{1,39}$"
+
 
 class TemplateRead(ReadSchema):
     id: int

@@ -182,6 +182,7 @@ def test_download_honours_etag_and_ranges(client: TestClient, keys: Keys) -> Non
     assert rest.content == full.content[-10:]
     outside = client.get(url, headers={**keys.legal, "Range": f"bytes={size}-"})
     assert outside.status_code == 416
+    assert outside.headers["content-type"] == "application/problem+json"
     assert outside.headers["content-range"] == f"bytes */{size}"
     stale = client.get(url, headers={**keys.legal, "Range": "bytes=0-9", "If-Range": '"old"'})
     assert stale.status_code == 200 and stale.content == full.content
@@ -227,9 +228,22 @@ def test_uploads_are_checked_by_content(client: TestClient, keys: Keys, db: Sess
     assert _count(db) == 1
 
 
-def test_upload_limits_and_media_types(
-    client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+def test_a_retried_upload_with_its_idempotency_key_gets_the_first_answer(
+    client: TestClient, keys: Keys, db: Session
 ) -> None:
+    created = agreement(client, keys.legal)
+    retry = {**keys.legal, "Idempotency-Key": "anexo-tecnico-1"}
+    first = _upload(client, retry, created["id"], _pdf("Anexo técnico"))
+    again = _upload(client, retry, created["id"], _pdf("Anexo técnico"))
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other_file = _upload(client, retry, created["id"], _pdf("Otro anexo"))
+    assert other_file.status_code == 422
+    assert other_file.json()["type"].endswith("idempotency-key-reused")
+    assert _count(db) == 1
+
+
+def test_upload_limits_and_media_types(client: TestClient, keys: Keys) -> None:
     created = agreement(client, keys.legal)
     url = f"{API}/agreements/{created['id']}/documents/upload"
     as_json = client.post(url, json={"kind": "annex"}, headers=keys.legal)
