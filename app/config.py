@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     upload_check_timeout_seconds: float = Field(default=10, gt=0, le=600)
     upload_check_memory_mb: int = Field(default=512, ge=128)
     upload_max_pages: int = Field(default=2000, ge=1)
+    # PAdES signatures. The certificates trust is anchored in — for the SAT e.firma, the SAT's
+    # root and the authorities that issue e.firma certificates — as a PEM or DER file or a
+    # directory of them: self-signed ones are anchors, the others complete paths. Without
+    # them no signature reports as trusted and PAdES signing is refused.
+    trust_roots: Path | None = None
+    # An RFC 3161 timestamp authority: when set, every PAdES signature the service makes gets
+    # a trusted time from it (signers who sign on their own machine timestamp their own).
+    tsa_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # Signing and validating run in child processes too, each with these limits.
+    signature_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    signature_memory_mb: int = Field(default=768, ge=256)
 
     @field_validator("database_url")
     @classmethod

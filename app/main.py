@@ -25,6 +25,7 @@ from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
 from app.middleware import BodyPolicy, SecurityHeaders
 from app.parties.router import router as parties_router
+from app.signatures.router import router as signatures_router
 from app.templates.router import router as templates_router
 
 VERSION = "0.1.0"
@@ -98,6 +99,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         agreements_router,
         templates_router,
         documents_router,
+        signatures_router,
         verification_router,
         audit_router,
         catalog_router,

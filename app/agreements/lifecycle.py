@@ -49,6 +49,8 @@ class Facts:
     inactive_signatories: tuple[str, ...] = ()
     clauses: int = 0
     pending_signatures: int = 0
+    # What keeps the signature requests from starting a signing round (none: none asked).
+    signature_problems: tuple[str, ...] = ()
     reason: str | None = None
     signed_on: date | None = None
     effective_date: date | None = None
@@ -102,6 +104,7 @@ def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:
         problems.extend(
             f"representative {name} is no longer active" for name in facts.inactive_signatories
         )
+        problems.extend(facts.signature_problems)
     if target is S.ACTIVE:
         if facts.pending_signatures:
             problems.append(f"{facts.pending_signatures} signature(s) are still pending")

@@ -161,6 +161,11 @@ class TransitionRequest(CreateSchema):
         default=None,
         description="With `to: active`: the day the last party signed (default today).",
     )
+    document_id: BodyId | None = Field(
+        default=None,
+        description="With `to: in_signature`: the document to sign, a convenio generated from "
+        "the agreement's present content (default: the newest such).",
+    )
 
 
 class SignatoryRead(ReadSchema):
@@ -206,6 +211,14 @@ class _AgreementBase(ReadSchema, Timestamps):
     expiry_date: date | None
     signed_on: date | None
     parent_id: int | None
+    signing_document_id: int | None = Field(
+        description="The document every party signs, fixed when signing starts."
+    )
+    signed_document_id: int | None = Field(
+        description="Once every party has signed: the signed PDF (with its PAdES signatures, "
+        "or the scans of the hand-signed copy; the document signed, when every signature was "
+        "an electronic acceptance)."
+    )
 
     @staticmethod
     def _common(agreement: Agreement) -> dict[str, Any]:

@@ -18,7 +18,9 @@ from app.agreements.schemas import (
 )
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.config import get_settings
+from app.config import API_PREFIX, get_settings
+from app.documents import repository as documents_repository
+from app.documents import service as documents
 from app.errors import Frozen, InvalidParam, InvalidTransition, NotFound, Unprocessable
 from app.kit import changed_fields, searchable
 from app.models import (
@@ -26,12 +28,15 @@ from app.models import (
     AgreementParty,
     AgreementSignatory,
     AgreementTopic,
+    Document,
     Party,
     Representative,
 )
 from app.models.base import utcnow
 from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
 from app.parties import repository as parties_repository
+from app.signatures import repository as signature_repository
+from app.signatures import rounds
 
 _NOT_AUDITED = {"version", "created_at", "updated_at", "allowed_transitions"}
 
@@ -319,6 +324,30 @@ def update_agreement(
     return agreement
 
 
+def _document_to_sign(session: Session, agreement: Agreement, document_id: int | None) -> Document:
+    """The convenio every party will sign: the one named, or the newest generated from the
+    agreement's present content. Either way its bytes are what the content now says."""
+    settings = get_settings()
+    if document_id is None:
+        document = documents.current_convenio(session, agreement, settings)
+        if document is None:
+            raise InvalidTransition(
+                f"Agreement {agreement.folio} has no convenio generated from its present "
+                f"content to sign: generate it (POST {API_PREFIX}/agreements/{agreement.id}"
+                "/documents) first."
+            )
+        return document
+    document = documents_repository.get(session, document_id)
+    if document is None or document.agreement_id != agreement.id:
+        raise Unprocessable.field("body.document_id", "not a document of this agreement")
+    if not documents.is_current(session, agreement, document, settings):
+        raise Unprocessable.field(
+            "body.document_id",
+            "not a convenio generated from the agreement's present content; generate it again",
+        )
+    return document
+
+
 def transition(
     *,
     session: Session,
@@ -330,6 +359,11 @@ def transition(
     signed_on = (request.signed_on or today) if request.to is AgreementStatus.ACTIVE else None
     if request.signed_on is not None and request.to is not AgreementStatus.ACTIVE:
         raise Unprocessable.field("body.signed_on", "only a move to active has a signing date")
+    if request.document_id is not None and request.to is not AgreementStatus.IN_SIGNATURE:
+        raise Unprocessable.field(
+            "body.document_id", "only a move to in_signature fixes a document"
+        )
+    signatures = signature_repository.for_agreement(session, agreement.id)
     facts = lifecycle.Facts(
         today=today,
         expiry_date=agreement.expiry_date,
@@ -347,6 +381,8 @@ def transition(
         clauses=len(agreement.clauses),
         reason=request.reason,
         signed_on=signed_on,
+        pending_signatures=rounds.unsigned(signatures),
+        signature_problems=tuple(rounds.request_problems(agreement, signatures)),
     )
     refusal = lifecycle.check(agreement.status, request.to, facts)
     if refusal is not None:
@@ -364,6 +400,10 @@ def transition(
             allowed=allowed,
         )
     changes: dict[str, Any] = {"status": [agreement.status.value, request.to.value]}
+    if request.to is AgreementStatus.IN_SIGNATURE and signatures:
+        document = _document_to_sign(session, agreement, request.document_id)
+        rounds.open_round(agreement, document, signatures)
+        changes["signing_document"] = [None, {"id": document.id, "sha256": document.sha256}]
     if request.reason:
         changes["reason"] = [None, request.reason]
     if signed_on is not None:

@@ -29,6 +29,18 @@ def by_content(session: Session, agreement_id: int, sha256: str) -> Document | N
     ).one_or_none()
 
 
+def generated(session: Session, agreement_id: int) -> Sequence[Document]:
+    """The agreement's generated convenios, newest first."""
+    return session.scalars(
+        select(Document)
+        .where(
+            Document.agreement_id == agreement_id,
+            Document.origin == DocumentOrigin.GENERATED,
+        )
+        .order_by(Document.id.desc())
+    ).all()
+
+
 def for_verification(
     session: Session, *, sha256: str | None = None, code: str | None = None
 ) -> Document | None:

@@ -15,15 +15,14 @@ from app.config import API_PREFIX, Settings, get_settings
 from app.db import SessionDep
 from app.documents import delivery, repository, service, verification
 from app.documents.inspection import HEADER_WINDOW
+from app.documents.runners import crypto_runner, get_storage, inspect_runner, render_runner
 from app.documents.schemas import (
     DocumentGenerate,
     DocumentRead,
     TemplateRef,
     Verification,
 )
-from app.documents.service import GenerateRequest, Runner, Upload
-from app.documents.storage import Storage, storage_for
-from app.documents.workers import WorkerPool, shared_pool
+from app.documents.service import GenerateRequest, Upload
 from app.errors import problem, problem_responses
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.kit import sha256_of
@@ -31,48 +30,12 @@ from app.models import Document, Template, TemplateVersion
 from app.models.enums import DocumentKind
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import Id, QueryText
+from app.signatures.schemas import SignatureReportRead
+from app.signatures.trust import configured_trust
+from app.signatures.verification import reports as signature_reports
 
 router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 422))
 public_router = APIRouter(prefix="/verify", tags=["verification"], responses=problem_responses(422))
-
-
-# One forkserver serves every pool of the process and preloads what the first pool names, so
-# every pool names both: whichever starts first, workers start with both libraries imported.
-WORKER_MODULES = ["app.documents.rendering", "app.documents.inspection"]
-
-
-def get_storage() -> Storage:
-    return storage_for(get_settings().storage_url)
-
-
-def _runner(name: str, *, timeout: float, memory_mb: int) -> Runner:
-    """The ``run`` of the process's pool called ``name`` (created on first use)."""
-    settings = get_settings()
-    return shared_pool(
-        name,
-        lambda: WorkerPool(
-            size=settings.render_workers,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            preload=WORKER_MODULES,
-        ),
-    ).run
-
-
-def render_runner() -> Runner:
-    settings = get_settings()
-    return _runner(
-        "render", timeout=settings.render_timeout_seconds, memory_mb=settings.render_memory_mb
-    )
-
-
-def inspect_runner() -> Runner:
-    settings = get_settings()
-    return _runner(
-        "inspection",
-        timeout=settings.upload_check_timeout_seconds,
-        memory_mb=settings.upload_check_memory_mb,
-    )
 
 
 def _read(session: Session, document: Document, settings: Settings) -> DocumentRead:
@@ -168,7 +131,7 @@ def list_documents(
     return build_page([_read(session, document, settings) for document in found], page.limit)
 
 
-def _filename(raw: str | None) -> str | None:
+def safe_filename(raw: str | None) -> str | None:
     """The uploaded file's own name, kept only as information: no directories, no control
     characters, at most 255 characters."""
     if not raw:
@@ -208,7 +171,7 @@ def upload_document(
         data=file.file.read(),
         kind=kind,
         title=title,
-        filename=_filename(file.filename),
+        filename=safe_filename(file.filename),
     )
     document, created = service.upload(
         session,
@@ -254,6 +217,16 @@ def download_document(
     )
 
 
+def _embedded(document: Document) -> list[SignatureReportRead]:
+    """The signatures ``document`` carries, validated against the configured trust roots."""
+    return signature_reports(
+        service.content(get_storage(), document),
+        sha256=document.sha256,
+        trust=configured_trust(),
+        crypto=crypto_runner(),
+    )
+
+
 Reference = Annotated[
     str,
     Path(
@@ -277,7 +250,7 @@ def verify_reference(
     and who signs for them. A browser (`Accept: text/html`, as when a phone opens the QR code)
     gets the same facts as a page in Spanish.
     """
-    found = verification.by_reference(session, reference)
+    found = verification.by_reference(session, reference, _embedded)
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(verification.page(found))
     return found
@@ -291,4 +264,4 @@ def verify_file(
     if b"%PDF-" not in file.file.read(HEADER_WINDOW):
         raise problem(415, "not-a-pdf", "Upload a PDF file: convenios issues only PDFs.")
     file.file.seek(0)
-    return verification.by_sha256(session, sha256_of(file.file))
+    return verification.by_sha256(session, sha256_of(file.file), _embedded)

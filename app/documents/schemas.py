@@ -11,8 +11,11 @@ from app.models.enums import (
     DocumentKind,
     DocumentOrigin,
     PdfVariant,
+    SignatureMethod,
+    SignatureStatus,
 )
 from app.schemas import MAX_ID, CreateSchema, Integer, ReadSchema
+from app.signatures.schemas import SignatureReportRead
 from app.templates.schemas import TEMPLATE_KEY
 
 TemplateKey = Annotated[str, Field(pattern=TEMPLATE_KEY)]
@@ -79,6 +82,15 @@ class VerifiedSignatory(BaseModel):
     party: str
 
 
+class VerifiedSignature(BaseModel):
+    full_name: str
+    position: str
+    party: str
+    status: SignatureStatus
+    method: SignatureMethod | None
+    decided_at: datetime | None = Field(description="When it was signed or declined.")
+
+
 class VerifiedAgreement(BaseModel):
     folio: str
     title: str
@@ -91,6 +103,12 @@ class VerifiedAgreement(BaseModel):
     signatories: list[VerifiedSignatory] = Field(
         description="Who signs for each party (who has signed, once the agreement is active)."
     )
+    signing: list[VerifiedSignature] = Field(
+        description="The signature requests of the current signing, in order, and their status."
+    )
+    signed_document_sha256: str | None = Field(
+        description="Once every party has signed: the SHA-256 of the signed convenio."
+    )
 
 
 class Verification(BaseModel):
@@ -100,3 +118,7 @@ class Verification(BaseModel):
     sha256: str | None = Field(description="The digest that was looked up (or computed).")
     document: VerifiedDocument | None
     agreement: VerifiedAgreement | None
+    signatures: list[SignatureReportRead] = Field(
+        description="The signatures embedded in the document, each validated: signer, RFC, "
+        "certificate, time, intact, covering the document, trusted, timestamp."
+    )

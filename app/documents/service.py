@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -151,6 +152,66 @@ def verification_code(source_sha256: str) -> str:
     return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything a generated document is made from, and the digest that names the set."""
+
+    content: dict[str, Any]
+    place: str
+    on: date
+    source_sha256: str
+
+
+def _inputs(
+    session: Session,
+    agreement: Agreement,
+    version: TemplateVersion,
+    variant: PdfVariant,
+    settings: Settings,
+) -> _Inputs:
+    parent = agreements.get(session, agreement.parent_id) if agreement.parent_id else None
+    content = agreement_context(agreement, parent)
+    place = signing_place(session, agreement)
+    # The closing line's date: the signing date once known, else the date it takes effect.
+    # Never "today", so the same inputs give the same bytes on any day.
+    on = agreement.signed_on or agreement.effective_date
+    source_sha256 = hashlib.sha256(
+        canonical_json(
+            {
+                "agreement": content,
+                "place": place,
+                "date": on,
+                "template": version.sha256,
+                "variant": variant.value,
+                "public_url": settings.public_url,
+            }
+        ).encode()
+    ).hexdigest()
+    return _Inputs(content, place, on, source_sha256)
+
+
+def is_current(
+    session: Session, agreement: Agreement, document: Document, settings: Settings
+) -> bool:
+    """Whether ``document`` is the convenio generated from the agreement as it is now (the same
+    template version and variant would give exactly these bytes again)."""
+    if document.origin is not DocumentOrigin.GENERATED or document.template_version_id is None:
+        return False
+    version = session.get(TemplateVersion, document.template_version_id)
+    if version is None or document.variant is None:
+        return False
+    inputs = _inputs(session, agreement, version, document.variant, settings)
+    return inputs.source_sha256 == document.source_sha256
+
+
+def current_convenio(session: Session, agreement: Agreement, settings: Settings) -> Document | None:
+    """The newest convenio generated from the agreement's present content, if there is one."""
+    for document in repository.generated(session, agreement.id):
+        if is_current(session, agreement, document, settings):
+            return document
+    return None
+
+
 def generate(
     session: Session,
     agreement: Agreement,
@@ -165,36 +226,19 @@ def generate(
     generated from the same inputs (False), or a new one, rendered and stored (True)."""
     _check_open(agreement)
     template, version = _template_version(session, agreement, request)
-    parent = agreements.get(session, agreement.parent_id) if agreement.parent_id else None
-    content = agreement_context(agreement, parent)
-    place = signing_place(session, agreement)
-    # The closing line's date: the signing date once known, else the date it takes effect.
-    # Never "today", so the same inputs give the same bytes on any day.
-    on = agreement.signed_on or agreement.effective_date
-    source_sha256 = hashlib.sha256(
-        canonical_json(
-            {
-                "agreement": content,
-                "place": place,
-                "date": on,
-                "template": version.sha256,
-                "variant": request.variant.value,
-                "public_url": settings.public_url,
-            }
-        ).encode()
-    ).hexdigest()
-    existing = repository.by_source(session, agreement.id, source_sha256)
+    inputs = _inputs(session, agreement, version, request.variant, settings)
+    existing = repository.by_source(session, agreement.id, inputs.source_sha256)
     if existing is not None:
         return existing, False
 
-    code = verification_code(source_sha256)
+    code = verification_code(inputs.source_sha256)
     facts = DocumentFacts(
-        place=place,
-        date=on,
+        place=inputs.place,
+        date=inputs.on,
         verification_url=verification_url(settings.public_url, code),
         verification_code=code,
     )
-    context = {"agreement": content, "document": document_context(facts)}
+    context = {"agreement": inputs.content, "document": document_context(facts)}
     missing = _missing(context, version.required_fields)
     if missing:
         raise problem(
@@ -213,7 +257,7 @@ def generate(
         rendered: RenderedPdf = render(job)
     except JobError as error:
         raise _problem(error, _RENDER_PROBLEMS) from None
-    document = _keep(
+    document = keep(
         session,
         storage,
         agreement,
@@ -225,7 +269,7 @@ def generate(
             title=f"{template.name} {agreement.folio}",
             template_version_id=version.id,
             variant=request.variant,
-            source_sha256=source_sha256,
+            source_sha256=inputs.source_sha256,
             verification_code=code,
         ),
         actor=actor,
@@ -238,7 +282,7 @@ def generate(
     return document, True
 
 
-def _keep(
+def keep(
     session: Session,
     storage: Storage,
     agreement: Agreement,
@@ -289,6 +333,16 @@ _UPLOAD_TITLES = {
 }
 
 
+def check_pdf(data: bytes, *, settings: Settings, inspect: Runner) -> PdfFacts:
+    """The facts of an uploaded PDF, parsed in a worker; a 4xx that says why when it is not a
+    readable, unencrypted PDF within the limits."""
+    try:
+        facts: PdfFacts = inspect(InspectJob(data, max_pages=settings.upload_max_pages))
+    except JobError as error:
+        raise _problem(error, _UPLOAD_PROBLEMS) from None
+    return facts
+
+
 def upload(
     session: Session,
     agreement: Agreement,
@@ -304,14 +358,11 @@ def upload(
     if incoming.kind is DocumentKind.CONVENIO:
         raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
     _check_open(agreement)
-    try:
-        facts: PdfFacts = inspect(InspectJob(incoming.data, max_pages=settings.upload_max_pages))
-    except JobError as error:
-        raise _problem(error, _UPLOAD_PROBLEMS) from None
+    facts = check_pdf(incoming.data, settings=settings, inspect=inspect)
     existing = repository.by_content(session, agreement.id, facts.sha256)
     if existing is not None:
         return existing, False
-    document = _keep(
+    document = keep(
         session,
         storage,
         agreement,

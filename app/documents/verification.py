@@ -3,6 +3,7 @@ knows it, and learn the public facts of its agreement. Nothing private is expose
 no RFCs, no contacts, no content, no internal ids."""
 
 import re
+from collections.abc import Callable
 
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy.orm import Session
@@ -15,9 +16,12 @@ from app.documents.schemas import (
     VerifiedAgreement,
     VerifiedDocument,
     VerifiedSignatory,
+    VerifiedSignature,
 )
 from app.models import Agreement, Document
 from app.models.enums import DocumentOrigin
+from app.signatures import repository as signatures
+from app.signatures.schemas import SignatureReportRead
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -28,7 +32,13 @@ def _code(reference: str) -> str:
     return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
 
 
-def _agreement(agreement: Agreement) -> VerifiedAgreement:
+def _agreement(session: Session, agreement: Agreement) -> VerifiedAgreement:
+    parties = {link.party_id: link.party.name for link in agreement.parties}
+    signed = (
+        repository.get(session, agreement.signed_document_id)
+        if agreement.signed_document_id
+        else None
+    )
     return VerifiedAgreement(
         folio=agreement.folio,
         title=agreement.title,
@@ -47,12 +57,32 @@ def _agreement(agreement: Agreement) -> VerifiedAgreement:
             for link in agreement.parties
             for signatory in link.signatories
         ],
+        signing=[
+            VerifiedSignature(
+                full_name=signature.representative.full_name,
+                position=signature.representative.position,
+                party=parties.get(signature.representative.party_id, ""),
+                status=signature.status,
+                method=signature.method,
+                decided_at=signature.decided_at,
+            )
+            for signature in signatures.for_agreement(session, agreement.id)
+        ],
+        signed_document_sha256=signed.sha256 if signed else None,
     )
 
 
-def _answer(session: Session, document: Document | None, sha256: str | None) -> Verification:
+# The signatures a document carries, validated (the caller knows the workers and trust roots).
+Embedded = Callable[[Document], list[SignatureReportRead]]
+
+
+def _answer(
+    session: Session, document: Document | None, sha256: str | None, embedded: Embedded
+) -> Verification:
     if document is None:
-        return Verification(known=False, sha256=sha256, document=None, agreement=None)
+        return Verification(
+            known=False, sha256=sha256, document=None, agreement=None, signatures=[]
+        )
     agreement = agreements.get(session, document.agreement_id)
     return Verification(
         known=True,
@@ -66,20 +96,23 @@ def _answer(session: Session, document: Document | None, sha256: str | None) -> 
             verification_code=document.verification_code,
             created_at=document.created_at,
         ),
-        agreement=_agreement(agreement) if agreement is not None else None,
+        agreement=_agreement(session, agreement) if agreement is not None else None,
+        signatures=embedded(document),
     )
 
 
-def by_sha256(session: Session, sha256: str) -> Verification:
+def by_sha256(session: Session, sha256: str, embedded: Embedded) -> Verification:
     sha256 = sha256.lower()
-    return _answer(session, repository.for_verification(session, sha256=sha256), sha256)
+    found = repository.for_verification(session, sha256=sha256)
+    return _answer(session, found, sha256, embedded)
 
 
-def by_reference(session: Session, reference: str) -> Verification:
+def by_reference(session: Session, reference: str, embedded: Embedded) -> Verification:
     """By SHA-256 (64 hexadecimal characters) or by verification code."""
     if _SHA256.fullmatch(reference):
-        return by_sha256(session, reference)
-    return _answer(session, repository.for_verification(session, code=_code(reference)), None)
+        return by_sha256(session, reference, embedded)
+    found = repository.for_verification(session, code=_code(reference))
+    return _answer(session, found, None, embedded)
 
 
 # What a person who scans the QR code reads: the same facts, in Spanish, as a small page.
@@ -128,6 +161,20 @@ convenio (anexo, copia firmada o evidencia); no fue generado por el sistema.</p>
 <dt>Partes</dt><dd><ul>{% for p in v.agreement.parties %}<li>{{ p }}</li>{% endfor %}</ul></dd>
 <dt>Firmantes</dt><dd><ul>{% for s in v.agreement.signatories %}<li>{{ s.full_name }},
 {{ s.position }} ({{ s.party }})</li>{% endfor %}</ul></dd>
+{% if v.agreement.signing %}<dt>Firmas</dt><dd><ul>{% for s in v.agreement.signing %}
+<li>{{ s.full_name }} ({{ s.party }}): {{ signature_status[s.status.value] }}
+{%- if s.method %}, {{ methods[s.method.value] }}{% endif %}
+{%- if s.decided_at %}, el {{ s.decided_at.date()|long_date }}{% endif %}</li>
+{%- endfor %}</ul></dd>{% endif %}
+{% if v.agreement.signed_document_sha256 %}<dt>Convenio firmado (SHA-256)</dt>
+<dd><code>{{ v.agreement.signed_document_sha256 }}</code></dd>{% endif %}
+{% if v.signatures %}<dt>Firmas electrónicas avanzadas en este archivo</dt><dd><ul>
+{% for s in v.signatures %}<li class="{{ 'si' if s.ok else 'no' }}">{{ s.signer.name }}
+(RFC {{ s.signer.rfcs|join(" / ") }}): {{ "válida" if s.ok else "no válida" }}.
+Íntegra: {{ yes_no(s.intact) }}; cubre el documento: {{ yes_no(s.covers_document) }};
+certificado de confianza: {{ yes_no(s.trusted) }}; vigente al firmar:
+{{ yes_no(s.certificate_valid_at_signing) }}; sello de tiempo confiable:
+{{ yes_no(s.timestamp_trusted) }}.</li>{% endfor %}</ul></dd>{% endif %}
 <dt>Páginas</dt><dd>{{ v.document.pages }}</dd>
 <dt>SHA-256</dt><dd><code>{{ v.document.sha256 }}</code></dd>
 </dl>
@@ -141,11 +188,26 @@ referencia. Revise el código o la dirección que aparece junto al código QR.</
 )
 
 
+_SIGNATURE_STATUS = {"pending": "pendiente", "signed": "firmó", "declined": "declinó"}
+_METHODS = {
+    "electronic": "aceptación electrónica",
+    "autografa": "firma autógrafa",
+    "pades": "firma electrónica avanzada",
+}
+
+
+def _yes_no(value: bool) -> str:
+    return "sí" if value else "no"
+
+
 def page(verification: Verification) -> str:
     """The verification as a page in Spanish, for people who open the QR code's address."""
     agreement = verification.agreement
     return _PAGE.render(
         v=verification,
+        signature_status=_SIGNATURE_STATUS,
+        methods=_METHODS,
+        yes_no=_yes_no,
         status=_STATUS[agreement.status.value] if agreement else "",
         kind=_KIND[agreement.kind.value] if agreement else "",
     )

@@ -14,6 +14,7 @@ from app.models.catalog import Municipality
 from app.models.document import Document
 from app.models.idempotency import IdempotencyRecord
 from app.models.party import Party, Representative
+from app.models.signature import Signature
 from app.models.template import Template, TemplateVersion
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Municipality",
     "Party",
     "Representative",
+    "Signature",
     "Template",
     "TemplateVersion",
 ]

@@ -55,6 +55,16 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
     # Fecha de firma: the day the last party signed, set when the agreement becomes active.
     signed_on: Mapped[date | None] = mapped_column(Date)
+    # The document every party signs, fixed on entering in_signature (use_alter: documents
+    # refer to agreements too).
+    signing_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", use_alter=True)
+    )
+    # Once every signature is given: the PDF that carries the PAdES signatures, the scans of
+    # the hand-signed copy, or (electronic acceptances only) the document signed.
+    signed_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", use_alter=True)
+    )
     # Lower-cased, accent-free folio and title, for `q` searches that ignore accents.
     search_text: Mapped[str] = mapped_column(Text, default="")
 

@@ -65,6 +65,8 @@ class DocumentKind(StrEnum):
 class DocumentOrigin(StrEnum):
     GENERATED = "generated"
     UPLOADED = "uploaded"
+    # The document to sign with PAdES signatures added (by the service or by the signer).
+    SIGNED = "signed"
 
 
 class PdfVariant(StrEnum):
@@ -72,6 +74,23 @@ class PdfVariant(StrEnum):
 
     STANDARD = "standard"
     PDF_A_3B = "pdf/a-3b"
+
+
+class SignatureStatus(StrEnum):
+    PENDING = "pending"
+    SIGNED = "signed"
+    DECLINED = "declined"
+
+
+class SignatureMethod(StrEnum):
+    """How a representative signed."""
+
+    # An explicit acceptance of the exact document by the authenticated signatory.
+    ELECTRONIC = "electronic"
+    # A scan of the hand-signed (firma autógrafa) printed convenio, kept as evidence.
+    AUTOGRAFA = "autografa"
+    # A cryptographic PDF signature with an X.509 certificate such as the SAT e.firma.
+    PADES = "pades"
 
 
 class Role(StrEnum):

@@ -46,8 +46,11 @@ UPLOADS: frozenset[Operation] = frozenset(
     {
         ("POST", f"{API}/agreements/{{agreement_id}}/documents/upload"),
         ("POST", f"{API}/verify"),
+        ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"),
+        ("POST", f"{API}/signatures/{{signature_id}}/sign/pades"),
     }
 )
+SIGNATORY_ONLY = frozenset({SIGNATORY})
 
 # Who may call each operation at function level. A new route fails the matrix until it is here.
 EXPECTED: dict[Operation, frozenset[str]] = {
@@ -84,6 +87,18 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/documents/{{document_id}}/pdf"): ANY_ROLE,
     ("GET", f"{API}/verify/{{reference}}"): ANY_ROLE,
     ("POST", f"{API}/verify"): ANY_ROLE,
+    ("GET", f"{API}/documents/{{document_id}}/signatures"): ANY_ROLE,
+    ("POST", f"{API}/agreements/{{agreement_id}}/signatures"): WRITER,
+    ("GET", f"{API}/agreements/{{agreement_id}}/signatures"): ANY_ROLE,
+    # A signatory lists its own signatures, and reads those of the agreements it signs.
+    ("GET", f"{API}/signatures"): ANY_ROLE,
+    ("GET", f"{API}/signatures/{{signature_id}}"): ANY_ROLE,
+    ("DELETE", f"{API}/signatures/{{signature_id}}"): WRITER,
+    # Only the representative it belongs to signs or declines (403 for a co-signer's request).
+    ("POST", f"{API}/signatures/{{signature_id}}/sign"): SIGNATORY_ONLY,
+    ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"): SIGNATORY_ONLY,
+    ("POST", f"{API}/signatures/{{signature_id}}/sign/pades"): SIGNATORY_ONLY,
+    ("POST", f"{API}/signatures/{{signature_id}}/decline"): SIGNATORY_ONLY,
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -137,6 +152,29 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
         return ok(client.post(url, json={}, headers=keys.legal), 201)
 
     document_a, document_b = document(created_a), document(created_b)
+
+    def in_signature(created: dict[str, Any]) -> int:
+        """Every signatory asked to sign, the agreement in signature; the first one's request.
+        (In signature, requests can no longer be withdrawn: the matrix's DELETE changes
+        nothing the later GETs need.)"""
+        url = f"{API}/agreements/{created['id']}"
+        requests = [
+            ok(
+                client.post(
+                    f"{url}/signatures",
+                    json={"representative_id": signatory["representative_id"], "order": 1},
+                    headers=keys.legal,
+                ),
+                201,
+            )
+            for link in created["parties"]
+            for signatory in link["signatories"]
+        ]
+        for state in ("in_review", "approved", "in_signature"):
+            ok(client.post(f"{url}/transitions", json={"to": state}, headers=keys.legal))
+        return int(requests[0]["id"])
+
+    signature_a, signature_b = in_signature(created_a), in_signature(created_b)
     return World(
         headers={
             ADMIN: keys.admin,
@@ -153,6 +191,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "number": 1,
             "document_id": document_a["id"],
             "reference": document_a["sha256"],
+            "signature_id": signature_a,
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -162,6 +201,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "number": 1,
             "document_id": document_b["id"],
             "reference": document_b["verification_code"],
+            "signature_id": signature_b,
         },
     )
 
@@ -303,13 +343,16 @@ def test_a_signatory_never_reaches_another_signatorys_objects(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
     """Every ``{id}`` route: A against B's object is refused (404 for agreements and their
-    documents, 403 elsewhere); public routes answer anyone alike."""
+    documents and signatures, 403 elsewhere); public routes answer anyone alike."""
     routes = [op for op in operations(app) if PATH_PARAM.search(op[1]) and op not in PUBLIC]
     assert len(routes) >= 3
     for method, path in routes:
         response = call(client, method, world.url(path, world.ids_b), world.headers[SIGNATORY])
         expected = (
-            404 if {"{agreement_id}", "{document_id}"} & set(re.findall("{[^}]+}", path)) else 403
+            404
+            if {"{agreement_id}", "{document_id}", "{signature_id}"}
+            & set(re.findall("{[^}]+}", path))
+            else 403
         )
         assert_problem(response, expected, (method, path))
 

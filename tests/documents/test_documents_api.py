@@ -316,7 +316,13 @@ def test_public_verification(client: TestClient, keys: Keys) -> None:
         assert private not in flat
 
     unknown = ok(client.get(f"{API}/verify/{'0' * 64}"))
-    assert unknown == {"known": False, "sha256": "0" * 64, "document": None, "agreement": None}
+    assert unknown == {
+        "known": False,
+        "sha256": "0" * 64,
+        "document": None,
+        "agreement": None,
+        "signatures": [],
+    }
     assert client.get(f"{API}/verify/not-a-reference").status_code == 422
 
 

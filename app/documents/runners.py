@@ -1,0 +1,56 @@
+"""Where documents are kept, and the worker pools that render, parse and sign them.
+
+Routes ask for these at call time, so that tests can replace a pool or the storage."""
+
+from app.config import get_settings
+from app.documents.service import Runner
+from app.documents.storage import Storage, storage_for
+from app.documents.workers import WorkerPool, shared_pool
+
+# One forkserver serves every pool of the process and preloads what the first pool names, so
+# every pool names them all: whichever starts first, workers start with the libraries imported.
+WORKER_MODULES = ["app.documents.rendering", "app.documents.inspection", "app.signatures.pades"]
+
+
+def get_storage() -> Storage:
+    return storage_for(get_settings().storage_url)
+
+
+def pool_runner(name: str, *, timeout: float, memory_mb: int) -> Runner:
+    """The ``run`` of the process's pool called ``name`` (created on first use)."""
+    settings = get_settings()
+    return shared_pool(
+        name,
+        lambda: WorkerPool(
+            size=settings.render_workers,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            preload=WORKER_MODULES,
+        ),
+    ).run
+
+
+def render_runner() -> Runner:
+    settings = get_settings()
+    return pool_runner(
+        "render", timeout=settings.render_timeout_seconds, memory_mb=settings.render_memory_mb
+    )
+
+
+def inspect_runner() -> Runner:
+    settings = get_settings()
+    return pool_runner(
+        "inspection",
+        timeout=settings.upload_check_timeout_seconds,
+        memory_mb=settings.upload_check_memory_mb,
+    )
+
+
+def crypto_runner() -> Runner:
+    """Signing and validating signatures."""
+    settings = get_settings()
+    return pool_runner(
+        "signatures",
+        timeout=settings.signature_timeout_seconds,
+        memory_mb=settings.signature_memory_mb,
+    )

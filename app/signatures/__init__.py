@@ -1,0 +1,1 @@
+"""Signatures: requests, the three ways to sign, and PAdES validation."""

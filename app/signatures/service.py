@@ -1,0 +1,599 @@
+"""The rules for signing: who may sign what and when, the three ways to sign, declines, and
+the agreement's completion once every party has signed.
+
+Every way to sign is refused, with nothing recorded, unless the agreement is in signature, the
+request is the caller's own, still pending and its turn has come. Cryptographic work (signing,
+validating) runs in worker processes; the callers pass the pool's ``run`` in.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.agreements import lifecycle
+from app.agreements import repository as agreements_repository
+from app.agreements import service as agreements
+from app.agreements.schemas import TransitionRequest
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.config import API_PREFIX, Settings
+from app.documents import repository as documents_repository
+from app.documents import service as documents
+from app.documents.service import Runner
+from app.documents.storage import Storage
+from app.documents.workers import JobError, JobOutOfMemory, JobTimeout
+from app.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, problem
+from app.models import Agreement, Document, Representative, Signature
+from app.models.base import utcnow
+from app.models.enums import (
+    AgreementStatus,
+    DocumentKind,
+    DocumentOrigin,
+    SignatureMethod,
+    SignatureStatus,
+)
+from app.signatures import repository
+from app.signatures.bundle import BundledPdf, BundleJob
+from app.signatures.pades import (
+    AcceptJob,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateUntrusted,
+    Credentials,
+    CredentialsUnreadable,
+    DocumentChanged,
+    FieldInUse,
+    KeyMismatch,
+    NotIncremental,
+    NotOneNewSignature,
+    SignatureError,
+    SignatureInvalid,
+    SignatureReport,
+    SignaturesUnreadable,
+    SignedPdf,
+    SignJob,
+    TimestampFailed,
+    TrustStore,
+    WrongPassword,
+)
+from app.signatures.schemas import SignatureCreate
+
+logger = logging.getLogger("convenios")
+
+# How each refusal of a PAdES signature reaches the client: status, stable type, what to do.
+_PADES_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
+    CredentialsUnreadable: (422, "credentials-unreadable", "Send the .cer and .key, or a .p12."),
+    WrongPassword: (422, "wrong-password", "Check the password of the private key."),
+    KeyMismatch: (422, "key-mismatch", "Send the .key that belongs to the .cer."),
+    CertificateExpired: (422, "certificate-expired", "Sign with a current certificate."),
+    CertificateNotYetValid: (422, "certificate-not-yet-valid", "The certificate is not valid yet."),
+    CertificateUntrusted: (422, "certificate-untrusted", "Sign with a certificate we trust."),
+    SignaturesUnreadable: (422, "signatures-unreadable", "The signatures cannot be read."),
+    NotIncremental: (422, "not-incremental", "Sign the document to sign, adding nothing else."),
+    DocumentChanged: (422, "document-changed", "Add the signature and change nothing else."),
+    FieldInUse: (422, "signature-field-in-use", "Sign into a new signature field."),
+    NotOneNewSignature: (422, "not-one-new-signature", "Add exactly one signature."),
+    SignatureInvalid: (422, "signature-invalid", "The signature does not verify."),
+    TimestampFailed: (503, "timestamp-unavailable", "Try again later."),
+    JobTimeout: (422, "signature-timeout", "The PDF took too long to check."),
+    SignatureError: (422, "signature-refused", "The PDF cannot be signed as it is."),
+    JobOutOfMemory: (422, "signature-too-large", "The PDF needs too much memory to check."),
+}
+
+
+def _pades_problem(error: JobError) -> ProblemError:
+    for cls in type(error).__mro__:
+        if cls in _PADES_PROBLEMS:
+            status, slug, advice = _PADES_PROBLEMS[cls]
+            return problem(status, slug, f"{error} {advice}")
+    logger.warning("signature worker failure: %s: %s", type(error).__name__, error)
+    return problem(422, "processing-failed", f"The signature could not be processed: {error}")
+
+
+def ref(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "sha256": document.sha256,
+        "download_url": f"{API_PREFIX}/documents/{document.id}/pdf",
+    }
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def get_signature(
+    session: Session, signature_id: int, actor: Principal, *, for_update: bool = False
+) -> Signature:
+    """The signature, if it exists and the actor may see its agreement; 404 otherwise."""
+    signature = repository.get(session, signature_id, for_update=for_update)
+    if signature is not None and actor.is_signatory:
+        visible = actor.representative_id is not None and agreements_repository.is_visible(
+            session, signature.agreement_id, actor.representative_id
+        )
+        signature = signature if visible else None
+    if signature is None:
+        raise NotFound(f"Signature {signature_id} does not exist.")
+    return signature
+
+
+def sign_over(session: Session, agreement: Agreement) -> Document | None:
+    """The PDF the next PAdES signature extends: the document to sign with every PAdES
+    signature given in this round so far (the last one given carries all the earlier ones)."""
+    if agreement.signing_document_id is None:
+        return None
+    signed = [
+        s
+        for s in repository.for_agreement(session, agreement.id)
+        if s.status is SignatureStatus.SIGNED and s.method is SignatureMethod.PADES
+    ]
+    latest = max(signed, key=lambda s: (s.decided_at, s.id), default=None)
+    document_id = latest.evidence_document_id if latest else agreement.signing_document_id
+    return documents_repository.get(session, document_id) if document_id else None
+
+
+def turn_problem(signature: Signature, signatures: list[Signature]) -> str | None:
+    """Why ``signature`` cannot be given now for ordering reasons, or None."""
+    waiting = [
+        s.representative.full_name
+        for s in signatures
+        if s.order < signature.order and s.status is not SignatureStatus.SIGNED
+    ]
+    if waiting:
+        return f"it is not this signature's turn: waiting for {', '.join(waiting)} to sign first"
+    return None
+
+
+# Requests ------------------------------------------------------------------------------------
+
+
+def request(
+    *, session: Session, agreement: Agreement, data: SignatureCreate, actor: Principal
+) -> Signature:
+    """Ask a signatory of the agreement to sign it, in a given order."""
+    if not lifecycle.is_editable(agreement.status):
+        raise Conflict(
+            f"Agreement {agreement.folio} is {agreement.status.value}: signature requests are "
+            "made while it is prepared (draft, in_review, approved)."
+        )
+    signers = {
+        s.representative_id: s.representative
+        for link in agreement.parties
+        for s in link.signatories
+    }
+    representative = signers.get(data.representative_id)
+    if representative is None:
+        raise Unprocessable.field(
+            "body.representative_id", "not a signatory of any party of this agreement"
+        )
+    if any(s.representative_id == data.representative_id for s in _all(session, agreement)):
+        raise Conflict(f"{representative.full_name} already has a signature request here.")
+    signature = Signature(
+        agreement_id=agreement.id,
+        representative_id=representative.id,
+        order=data.order,
+        status=SignatureStatus.PENDING,
+        created_by=actor.as_actor(),
+    )
+    signature.representative = representative
+    session.add(signature)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="signature.requested",
+        entity=("signature", signature.id),
+        agreement_id=agreement.id,
+        changes={"representative_id": [None, representative.id], "order": [None, data.order]},
+    )
+    return signature
+
+
+def withdraw(
+    *, session: Session, agreement: Agreement, signature: Signature, actor: Principal
+) -> None:
+    """Remove a request while the agreement is still prepared."""
+    if not lifecycle.is_editable(agreement.status):
+        raise Conflict(
+            f"Agreement {agreement.folio} is {agreement.status.value}: its signature requests "
+            "can change only while it is prepared."
+        )
+    session.delete(signature)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="signature.withdrawn",
+        entity=("signature", signature.id),
+        agreement_id=agreement.id,
+        changes={
+            "representative_id": [signature.representative_id, None],
+            "order": [signature.order, None],
+        },
+    )
+
+
+def _all(session: Session, agreement: Agreement) -> list[Signature]:
+    return list(repository.for_agreement(session, agreement.id))
+
+
+# Signing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signing:
+    """One attempt to sign or decline: the request, its agreement, and everything needed to
+    act on them, checked by `begin`."""
+
+    session: Session
+    agreement: Agreement
+    signature: Signature
+    actor: Principal
+    settings: Settings
+    storage: Storage
+    today: date
+
+
+def begin(
+    *,
+    session: Session,
+    signature_id: int,
+    actor: Principal,
+    settings: Settings,
+    storage: Storage,
+    today: date,
+) -> Signing:
+    """The request, ready to be signed or declined by ``actor``, or the 4xx that says why not.
+
+    The agreement's row is locked first: signatures of one agreement are given one at a time,
+    so PAdES signatures given in parallel still extend one another."""
+    signature = get_signature(session, signature_id, actor)
+    if signature.representative_id != actor.representative_id:
+        raise Forbidden("This signature request belongs to another representative.")
+    agreement = agreements.get_agreement(session, signature.agreement_id, actor, for_update=True)
+    # Read again under the agreement's lock: another request may have just signed it.
+    signature = repository.get(session, signature_id, for_update=True) or signature
+    if agreement.status is not AgreementStatus.IN_SIGNATURE:
+        raise Conflict(
+            f"Agreement {agreement.folio} is {agreement.status.value}, not in_signature: "
+            "there is nothing to sign now."
+        )
+    if signature.status is not SignatureStatus.PENDING:
+        raise Conflict(f"This signature was already {signature.status.value}.")
+    problem_ = turn_problem(signature, _all(session, agreement))
+    if problem_ is not None:
+        raise problem(409, "out-of-turn", f"Not yet: {problem_}.")
+    return Signing(session, agreement, signature, actor, settings, storage, today)
+
+
+def _document(signing: Signing) -> Document:
+    document_id = signing.signature.document_id or signing.agreement.signing_document_id
+    document = documents_repository.get(signing.session, document_id) if document_id else None
+    assert document is not None  # fixed on entering in_signature, never deleted
+    return document
+
+
+def sign_electronic(signing: Signing, *, document_sha256: str) -> Signature:
+    """An explicit acceptance of exactly the document to sign."""
+    document = _document(signing)
+    if document_sha256.lower() != document.sha256:
+        raise Unprocessable.field(
+            "body.document_sha256",
+            f"is not the SHA-256 of the document to sign ({document.sha256}); download it "
+            f"from {API_PREFIX}/documents/{document.id}/pdf and read it before signing",
+        )
+    return _signed(
+        signing, SignatureMethod.ELECTRONIC, signed_sha256=document.sha256, evidence=None
+    )
+
+
+def sign_autografa(
+    signing: Signing, *, scan: bytes, filename: str | None, inspect: Runner
+) -> Signature:
+    """The scan of the printed convenio signed by hand, kept as evidence of the signature."""
+    name = signing.signature.representative.full_name
+    evidence, _ = documents.upload(
+        signing.session,
+        signing.agreement,
+        documents.Upload(
+            data=scan,
+            kind=DocumentKind.SIGNED_COPY,
+            title=f"Firma autógrafa de {name}, convenio {signing.agreement.folio}",
+            filename=filename,
+        ),
+        actor=signing.actor,
+        settings=signing.settings,
+        inspect=inspect,
+        storage=signing.storage,
+    )
+    return _signed(
+        signing,
+        SignatureMethod.AUTOGRAFA,
+        signed_sha256=_document(signing).sha256,
+        evidence=evidence,
+    )
+
+
+def sign_pades_upload(
+    signing: Signing,
+    *,
+    signed_pdf: bytes,
+    trust: TrustStore,
+    inspect: Runner,
+    crypto: Runner,
+) -> Signature:
+    """A PAdES signature made on the signer's own machine over the PDF to extend
+    (`sign_over`): it must add exactly one signature, by this representative, and nothing
+    else."""
+    _require_trust(trust)
+    base = sign_over(signing.session, signing.agreement)
+    assert base is not None
+    facts = documents.check_pdf(signed_pdf, settings=signing.settings, inspect=inspect)
+    base_bytes = documents.content(signing.storage, base)
+    frozen = _document(signing)
+    if (
+        base.id != frozen.id
+        and not signed_pdf.startswith(base_bytes)
+        and signed_pdf.startswith(documents.content(signing.storage, frozen))
+    ):
+        raise problem(
+            409,
+            "sign-over-changed",
+            "Another party signed since this PDF was downloaded: download `sign_over` again, "
+            "sign it, and upload the result.",
+        )
+    try:
+        report: SignatureReport = crypto(
+            AcceptJob(base=base_bytes, signed=signed_pdf, trust=trust, at=utcnow())
+        )
+    except JobError as error:
+        raise _pades_problem(error) from None
+    return _keep_pades(signing, signed_pdf, facts.pages, report)
+
+
+def sign_pades_credentials(
+    signing: Signing,
+    *,
+    credentials: Credentials,
+    trust: TrustStore,
+    crypto: Runner,
+) -> Signature:
+    """A PAdES signature the service makes for the signer with credentials sent for this one
+    request: they go to a worker process in memory and nothing of them is kept or logged."""
+    _require_trust(trust)
+    base = sign_over(signing.session, signing.agreement)
+    assert base is not None
+    job = SignJob(
+        pdf=documents.content(signing.storage, base),
+        credentials=credentials,
+        trust=trust,
+        at=utcnow(),
+        field_name=f"Firma{signing.signature.id}",
+        reason=f"Firma del convenio {signing.agreement.folio}",
+        tsa_url=signing.settings.tsa_url,
+        timeout=signing.settings.signature_timeout_seconds,
+    )
+    try:
+        signed: SignedPdf = crypto(job)
+    except JobError as error:
+        raise _pades_problem(error) from None
+    return _keep_pades(signing, signed.pdf, base.pages, signed.report)
+
+
+def _require_trust(trust: TrustStore) -> None:
+    if not trust.roots:
+        raise problem(
+            409,
+            "pades-unavailable",
+            "PAdES signatures need trust roots, and the service has none: the operator must "
+            "set CONVENIOS_TRUST_ROOTS. Sign electronically or with a scan meanwhile.",
+        )
+
+
+def _certificate_matches(representative: Representative, report: SignatureReport) -> None:
+    """The certificate must be the representative's own: its RFC among the certificate's (an
+    entity's certificate names the entity's RFC and then its legal representative's)."""
+    signer = report.signer
+    if representative.rfc is None:
+        raise problem(
+            422,
+            "representative-without-rfc",
+            f"{representative.full_name} has no RFC on record, so a certificate cannot be "
+            "matched to them; legal staff must add it to the representative first.",
+        )
+    if representative.rfc.upper() not in signer.rfcs:
+        raise problem(
+            422,
+            "certificate-rfc-mismatch",
+            f"The certificate belongs to RFC {' / '.join(signer.rfcs) or '(none)'}, not to "
+            f"{representative.full_name} ({representative.rfc}).",
+        )
+    if representative.curp and signer.curp and representative.curp.upper() != signer.curp:
+        raise problem(
+            422,
+            "certificate-curp-mismatch",
+            f"The certificate belongs to CURP {signer.curp}, not to {representative.full_name}.",
+        )
+
+
+def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureReport) -> Signature:
+    _certificate_matches(signing.signature.representative, report)
+    agreement = signing.agreement
+    count = 1 + sum(
+        s.status is SignatureStatus.SIGNED and s.method is SignatureMethod.PADES
+        for s in _all(signing.session, agreement)
+    )
+    evidence = documents_repository.by_content(
+        signing.session, agreement.id, hashlib.sha256(pdf).hexdigest()
+    ) or documents.keep(
+        signing.session,
+        signing.storage,
+        agreement,
+        pdf,
+        Document(
+            kind=DocumentKind.SIGNED_COPY,
+            origin=DocumentOrigin.SIGNED,
+            pages=pages,
+            title=f"Convenio {agreement.folio} con {count} firma(s) electrónica(s) avanzada(s)",
+        ),
+        actor=signing.actor,
+        action="document.signed",
+        changes={"signatures": [count - 1, count]},
+    )
+    signer = report.signer
+    certificate = {
+        "name": signer.name,
+        "rfcs": list(signer.rfcs),
+        "curp": signer.curp,
+        "serial": signer.serial,
+        "sat_serial": signer.sat_serial,
+        "issuer": signer.issuer,
+        "not_before": signer.not_before.isoformat(),
+        "not_after": signer.not_after.isoformat(),
+    }
+    # What was signed is the document to sign: the signature covers its bytes (they open the
+    # file) and the signature's own revision; the file that carries it is the evidence.
+    return _signed(
+        signing,
+        SignatureMethod.PADES,
+        signed_sha256=_document(signing).sha256,
+        evidence=evidence,
+        certificate=certificate,
+    )
+
+
+def _signed(
+    signing: Signing,
+    method: SignatureMethod,
+    *,
+    signed_sha256: str,
+    evidence: Document | None,
+    certificate: dict[str, Any] | None = None,
+) -> Signature:
+    signature, context = signing.signature, signing.actor.context
+    signature.status = SignatureStatus.SIGNED
+    signature.method = method
+    signature.signed_sha256 = signed_sha256
+    signature.evidence_document_id = evidence.id if evidence else None
+    signature.certificate = certificate
+    signature.decided_at = utcnow()
+    signature.ip = context.get("ip")
+    signature.user_agent = (context.get("user_agent") or "")[:500] or None
+    signing.session.flush()
+    audit.record(
+        signing.session,
+        actor=signing.actor,
+        action="signature.signed",
+        entity=("signature", signature.id),
+        agreement_id=signing.agreement.id,
+        changes={
+            "status": [SignatureStatus.PENDING.value, SignatureStatus.SIGNED.value],
+            "method": [None, method.value],
+            "signed_sha256": [None, signed_sha256],
+            "evidence_document_id": [None, signature.evidence_document_id],
+            **({"certificate": [None, certificate]} if certificate else {}),
+        },
+    )
+    _complete_if_done(signing)
+    return signature
+
+
+def decline(signing: Signing, *, reason: str) -> Signature:
+    """The representative will not sign: the agreement goes back to review, with the reason."""
+    signature = signing.signature
+    signature.status = SignatureStatus.DECLINED
+    signature.reason = reason
+    signature.decided_at = utcnow()
+    signature.ip = signing.actor.context.get("ip")
+    signature.user_agent = (signing.actor.context.get("user_agent") or "")[:500] or None
+    signing.session.flush()
+    audit.record(
+        signing.session,
+        actor=signing.actor,
+        action="signature.declined",
+        entity=("signature", signature.id),
+        agreement_id=signing.agreement.id,
+        changes={
+            "status": [SignatureStatus.PENDING.value, SignatureStatus.DECLINED.value],
+            "reason": [None, reason],
+        },
+    )
+    name = signature.representative.full_name
+    agreements.transition(
+        session=signing.session,
+        agreement=signing.agreement,
+        request=TransitionRequest(
+            to=AgreementStatus.IN_REVIEW, reason=f"{name} declined to sign: {reason}"
+        ),
+        actor=signing.actor,
+        today=signing.today,
+    )
+    return signature
+
+
+# Completion ----------------------------------------------------------------------------------
+
+
+def _complete_if_done(signing: Signing) -> None:
+    signatures = _all(signing.session, signing.agreement)
+    if any(s.status is not SignatureStatus.SIGNED for s in signatures):
+        return
+    agreement = signing.agreement
+    agreement.signed_document_id = _signed_document(signing, signatures).id
+    agreements.transition(
+        session=signing.session,
+        agreement=agreement,
+        request=TransitionRequest(to=AgreementStatus.ACTIVE, signed_on=signing.today),
+        actor=signing.actor,
+        today=signing.today,
+    )
+
+
+def _signed_document(signing: Signing, signatures: list[Signature]) -> Document:
+    """What the signed convenio is: the PDF with every PAdES signature, else the scans of the
+    hand-signed copies (bundled into one PDF when there are several), else — when every
+    signature was an electronic acceptance — the document signed itself."""
+    session = signing.session
+    if any(s.method is SignatureMethod.PADES for s in signatures):
+        latest = sign_over(session, signing.agreement)
+        assert latest is not None
+        return latest
+    scans: list[Document] = []
+    for s in signatures:
+        if s.method is SignatureMethod.AUTOGRAFA and s.evidence_document_id is not None:
+            scan = documents_repository.get(session, s.evidence_document_id)
+            if scan is not None and scan not in scans:
+                scans.append(scan)
+    if len(scans) == 1:
+        return scans[0]
+    if not scans:
+        return _document(signing)
+    return _bundle(signing, scans)
+
+
+def _bundle(signing: Signing, scans: list[Document]) -> Document:
+    parts = tuple(documents.content(signing.storage, scan) for scan in scans)
+    # In this process: every part was parsed within limits in a worker when it was uploaded.
+    bundled: BundledPdf = BundleJob(parts).run()
+    agreement = signing.agreement
+    existing = documents_repository.by_content(
+        signing.session, agreement.id, hashlib.sha256(bundled.pdf).hexdigest()
+    )
+    return existing or documents.keep(
+        signing.session,
+        signing.storage,
+        agreement,
+        bundled.pdf,
+        Document(
+            kind=DocumentKind.SIGNED_COPY,
+            origin=DocumentOrigin.SIGNED,
+            pages=bundled.pages,
+            title=f"Convenio {agreement.folio} firmado: copias con firma autógrafa",
+        ),
+        actor=signing.actor,
+        action="document.signed",
+        changes={"scans": [None, [scan.id for scan in scans]]},
+    )
