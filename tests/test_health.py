@@ -24,6 +24,7 @@ def test_readyz_checks_database_migrations_and_storage(client: TestClient) -> No
         "database": "ok",
         "migrations": "ok",
         "storage": "ok",
+        "signatures": "no trust roots (CONVENIOS_TRUST_ROOTS): PAdES signing is refused",
     }
 
 
@@ -35,6 +36,20 @@ def test_readyz_reports_an_unmigrated_database(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "convenios migrate" in response.json()["detail"]
+
+
+def test_readyz_reports_trust_roots_that_cannot_be_read(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "trust.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("CONVENIOS_TRUST_ROOTS", str(bundle))
+    get_settings.cache_clear()
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "unreadable trust roots" in response.json()["detail"]
+    monkeypatch.setenv("CONVENIOS_TRUST_ROOTS", str(tmp_path / "absent"))
+    get_settings.cache_clear()
+    assert client.get("/readyz").status_code == 503
 
 
 def test_readyz_reports_storage_that_cannot_be_written(

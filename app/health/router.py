@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.documents.scrub import missing_recent
 from app.documents.storage import storage_for
 from app.errors import ServiceUnavailable, problem_responses
+from app.signatures.trust import TrustConfigurationError, trust_store
 
 router = APIRouter(tags=["health"])
 
@@ -28,6 +29,10 @@ class Readiness(BaseModel):
     database: str
     migrations: str
     storage: str
+    signatures: str = Field(
+        description="The trust roots PAdES signatures are checked against, or that there are "
+        "none (then PAdES signing is refused; other ways to sign work)."
+    )
 
 
 @router.get("/healthz")
@@ -62,9 +67,28 @@ def readyz(request: Request) -> Readiness:
             storage = f"files of documents {', '.join(map(str, missing[:10]))} are missing"
     if storage != "ok":
         problems.append(f"storage: {storage}")
+    signatures = _trust_status(get_settings().trust_roots)
+    if signatures.startswith("unreadable"):
+        problems.append(f"signatures: {signatures}")
     if problems:
         raise ServiceUnavailable("Not ready: " + "; ".join(problems))
-    return Readiness(status="ready", database=database, migrations=schema, storage=storage)
+    return Readiness(
+        status="ready",
+        database=database,
+        migrations=schema,
+        storage=storage,
+        signatures=signatures,
+    )
+
+
+def _trust_status(path: Path | None) -> str:
+    if path is None:
+        return "no trust roots (CONVENIOS_TRUST_ROOTS): PAdES signing is refused"
+    try:
+        trust = trust_store(path)
+    except (OSError, TrustConfigurationError) as error:
+        return f"unreadable trust roots: {error}"
+    return f"ok: {len(trust.roots)} trust roots, {len(trust.intermediates)} intermediates"
 
 
 def _storage_status(path: Path) -> str:

@@ -154,11 +154,7 @@ def request(
     *, session: Session, agreement: Agreement, data: SignatureCreate, actor: Principal
 ) -> Signature:
     """Ask a signatory of the agreement to sign it, in a given order."""
-    if not lifecycle.is_editable(agreement.status):
-        raise Conflict(
-            f"Agreement {agreement.folio} is {agreement.status.value}: signature requests are "
-            "made while it is prepared (draft, in_review, approved)."
-        )
+    _require_prepared(agreement)
     signers = {
         s.representative_id: s.representative
         for link in agreement.parties
@@ -196,11 +192,7 @@ def withdraw(
     *, session: Session, agreement: Agreement, signature: Signature, actor: Principal
 ) -> None:
     """Remove a request while the agreement is still prepared."""
-    if not lifecycle.is_editable(agreement.status):
-        raise Conflict(
-            f"Agreement {agreement.folio} is {agreement.status.value}: its signature requests "
-            "can change only while it is prepared."
-        )
+    _require_prepared(agreement)
     session.delete(signature)
     session.flush()
     audit.record(
@@ -214,6 +206,14 @@ def withdraw(
             "order": [signature.order, None],
         },
     )
+
+
+def _require_prepared(agreement: Agreement) -> None:
+    if not lifecycle.is_editable(agreement.status):
+        raise Conflict(
+            f"Agreement {agreement.folio} is {agreement.status.value}: its signature requests "
+            "change only while it is prepared (draft, in_review, approved)."
+        )
 
 
 def _all(session: Session, agreement: Agreement) -> list[Signature]:
@@ -465,6 +465,13 @@ def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureRepor
     )
 
 
+def _decided(signature: Signature, actor: Principal) -> None:
+    """When, and from where, the representative signed or declined."""
+    signature.decided_at = utcnow()
+    signature.ip = actor.context.get("ip")
+    signature.user_agent = (actor.context.get("user_agent") or "")[:500] or None
+
+
 def _signed(
     signing: Signing,
     method: SignatureMethod,
@@ -473,15 +480,13 @@ def _signed(
     evidence: Document | None,
     certificate: dict[str, Any] | None = None,
 ) -> Signature:
-    signature, context = signing.signature, signing.actor.context
+    signature = signing.signature
     signature.status = SignatureStatus.SIGNED
     signature.method = method
     signature.signed_sha256 = signed_sha256
     signature.evidence_document_id = evidence.id if evidence else None
     signature.certificate = certificate
-    signature.decided_at = utcnow()
-    signature.ip = context.get("ip")
-    signature.user_agent = (context.get("user_agent") or "")[:500] or None
+    _decided(signature, signing.actor)
     signing.session.flush()
     audit.record(
         signing.session,
@@ -506,9 +511,7 @@ def decline(signing: Signing, *, reason: str) -> Signature:
     signature = signing.signature
     signature.status = SignatureStatus.DECLINED
     signature.reason = reason
-    signature.decided_at = utcnow()
-    signature.ip = signing.actor.context.get("ip")
-    signature.user_agent = (signing.actor.context.get("user_agent") or "")[:500] or None
+    _decided(signature, signing.actor)
     signing.session.flush()
     audit.record(
         signing.session,
