@@ -147,7 +147,10 @@ _PAGE = _ENVIRONMENT.from_string(
 {% if v.known %}
 <h1 class="si">Documento {{ "emitido por" if v.document.issued_by_service
 else "registrado en" }} el sistema de convenios</h1>
-{% if not v.document.issued_by_service %}<p>Este archivo fue incorporado al expediente del
+{% if v.document.origin.value == "signed" %}<p>Este archivo es el convenio firmado por las
+partes: el documento que emitió el sistema con sus firmas electrónicas avanzadas, o las copias
+con firma autógrafa que entregaron.</p>
+{% elif not v.document.issued_by_service %}<p>Este archivo fue incorporado al expediente del
 convenio (anexo, copia firmada o evidencia); no fue generado por el sistema.</p>{% endif %}
 <dl>
 <dt>Folio</dt><dd>{{ v.agreement.folio }}</dd>

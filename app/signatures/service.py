@@ -262,7 +262,11 @@ def begin(
             "there is nothing to sign now."
         )
     if signature.status is not SignatureStatus.PENDING:
-        raise Conflict(f"This signature was already {signature.status.value}.")
+        name = signature.representative.full_name
+        raise Conflict(
+            f"{name} already {signature.status.value} in this signing round: each "
+            "representative signs or declines once."
+        )
     problem_ = turn_problem(signature, _all(session, agreement))
     if problem_ is not None:
         raise problem(409, "out-of-turn", f"Not yet: {problem_}.")

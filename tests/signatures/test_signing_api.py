@@ -280,6 +280,7 @@ def test_three_parties_sign_in_order_and_the_pdf_carries_three_valid_signatures(
     html = client.get(f"{API}/verify/{public['sha256']}", headers={"Accept": "text/html"}).text
     page = " ".join(html.split())
     assert "Firmas electrónicas avanzadas en este archivo" in page
+    assert "Este archivo es el convenio firmado por las partes" in page
     assert "Teresa Hernández García (RFC MTB850101AB1 / HEGT7610034S2): válida" in page
     assert "firmó, firma electrónica avanzada, el" in page
 
