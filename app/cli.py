@@ -1,8 +1,9 @@
-"""The ``convenios`` command: serve, migrate, apikey, catalog, storage."""
+"""The ``convenios`` command: serve, migrate, apikey, catalog, sweep, storage."""
 
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -131,6 +132,31 @@ def storage_scrub(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def sweep(args: argparse.Namespace) -> int:
+    from app.clock import today
+    from app.events.dispatch import dispatch_now
+    from app.obligations.scheduled import sweep as run_sweep
+
+    day = args.today or today()
+    settings = get_settings()
+    report = _in_transaction(lambda session: run_sweep(session, today=day, settings=settings))
+    print(
+        f"{day.isoformat()}: {report.overdue} obligations overdue, {report.expired} agreements "
+        f"expired, {report.renewed} renewed, {report.reminders} reminders"
+    )
+    if args.no_deliver:
+        return 0
+    # Then send what the sweep (and everything since the last pass) has to say.
+    sent = dispatch_now(get_engine(), settings)
+    print(
+        f"deliveries: {sent.queued} queued, {sent.delivered} delivered, {sent.retrying} to "
+        f"retry, {sent.failed} failed"
+    )
+    for error in sent.errors:
+        print(f"  {error}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convenios",
@@ -172,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("file")
     command.set_defaults(run=catalog_import)
+
+    command = commands.add_parser(
+        "sweep",
+        help="mark overdue obligations, expire and renew agreements, write reminders "
+        "(idempotent), then deliver webhooks and emails that are due",
+    )
+    command.add_argument(
+        "--no-deliver", action="store_true", help="only sweep; leave deliveries to `serve`"
+    )
+    command.add_argument(
+        "--today", type=date.fromisoformat, help="the day to sweep for (default: today)"
+    )
+    command.set_defaults(run=sweep)
 
     storage = commands.add_parser("storage", help="stored documents")
     storage_commands = storage.add_subparsers(dest="storage_command", required=True)

@@ -1,7 +1,10 @@
 """Settings, read from environment variables prefixed ``CONVENIOS_``."""
 
+from datetime import date
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -54,6 +57,45 @@ class Settings(BaseSettings):
     # Signing and validating run in child processes too, each with these limits.
     signature_timeout_seconds: float = Field(default=30, gt=0, le=600)
     signature_memory_mb: int = Field(default=768, ge=256)
+    # Days that are not días hábiles besides weekends and the federal rest days of the Ley
+    # Federal del Trabajo (art. 74): election days, local holidays, official closures. A JSON
+    # list of dates, e.g. ["2027-06-06"].
+    extra_non_working_days: list[date] = Field(default_factory=list)
+    # The most occurrences one recurring obligation may expand into.
+    max_occurrences: int = Field(default=120, ge=1, le=1000)
+    # Reminders: how many days before an agreement expires, and before an obligation is due.
+    expiry_reminder_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
+    obligation_reminder_days: list[int] = Field(default_factory=lambda: [7, 1])
+    # The transparency export: the obligation it meets (the 2025 Ley General de Transparencia
+    # renumbered the 2015 law's art. 70, fr. XXXIII) and the areas that publish it.
+    transparency_legal_reference: str = (
+        "Ley General de Transparencia y Acceso a la Información Pública, artículo 70, "
+        "fracción XXXIII"
+    )
+    transparency_responsible_areas: str = "Dirección Jurídica"
+    # `convenios serve` sweeps (overdue obligations, expiry, renewals, reminders) this often;
+    # 0 leaves it to `convenios sweep` (cron, a systemd timer).
+    sweep_interval_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Deliveries of events (webhooks, email): `convenios serve` sends what is due this often
+    # (0 leaves it to `convenios sweep`); each attempt may take this long; a failed one is
+    # tried again after the retry delay, four times longer after each failure, up to a day.
+    delivery_interval_seconds: int = Field(default=30, ge=0, le=24 * 60 * 60)
+    delivery_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    delivery_retry_seconds: int = Field(default=60, ge=1, le=24 * 60 * 60)
+    delivery_max_attempts: int = Field(default=6, ge=1, le=20)
+    # Webhook URLs may not point at loopback, private or link-local addresses, so that they
+    # cannot be used to probe the internal network; an admin may allow them (a receiver on
+    # the same host or network).
+    webhook_allow_private_addresses: bool = False
+    # Email reminders (expiry, obligations due and overdue) to representatives and each
+    # party's contact: sent only when a host is set. `smtp_security` is "starttls" (port
+    # 587), "tls" (465) or "none" (a relay on the local network).
+    smtp_host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}$")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Convenios <no-responder@localhost>"
 
     @field_validator("database_url")
     @classmethod
@@ -70,6 +112,16 @@ class Settings(BaseSettings):
     @classmethod
     def _known_storage(cls, value: str) -> str:
         storage_for(value)  # refuses what no backend serves, at start-up rather than at first use
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError(
+                "CONVENIOS_SMTP_FROM must be an address, e.g. "
+                "'Convenios <convenios@municipio.gob.mx>'"
+            )
         return value
 
     @field_validator("public_url")

@@ -1,10 +1,12 @@
 """The ASGI application: ``app.main:app``."""
 
+import inspect
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -15,18 +17,26 @@ from app import __doc__ as about
 from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.calendar.router import public_router as calendar_feed_router
+from app.calendar.router import router as calendar_router
 from app.catalog.router import router as catalog_router
 from app.config import API_PREFIX, get_settings
 from app.db import get_engine
 from app.documents.router import public_router as verification_router
 from app.documents.router import router as documents_router
 from app.errors import install_error_handlers, problem_responses, problem_schemas
+from app.events.dispatch import dispatch_periodically
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
 from app.middleware import BodyPolicy, SecurityHeaders
+from app.obligations.router import router as obligations_router
+from app.obligations.scheduled import sweep_periodically
 from app.parties.router import router as parties_router
+from app.reports.router import router as reports_router
 from app.signatures.router import router as signatures_router
 from app.templates.router import router as templates_router
+from app.webhooks.router import outgoing as outgoing_webhooks
+from app.webhooks.router import router as webhooks_router
 
 VERSION = "0.1.0"
 
@@ -56,7 +66,7 @@ def _document_routes(router: APIRouter) -> None:
         if route.body_field is not None:
             route.responses = {**_BODY_PROBLEMS, **route.responses}
         if route.endpoint.__doc__:
-            summary, _, rest = route.endpoint.__doc__.strip().partition("\n")
+            summary, _, rest = inspect.cleandoc(route.endpoint.__doc__).partition("\n")
             route.summary = route.summary or summary.strip()
             route.description = rest.strip()
 
@@ -66,7 +76,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # The served application sweeps and delivers events by itself; one built around a
+        # given engine (tests, benchmarks, scripts) does so only when told to.
+        served = engine is None
+        async with anyio.create_task_group() as tasks:
+            if served and settings.sweep_interval_minutes > 0:
+                tasks.start_soon(sweep_periodically, app.state.engine, settings)
+            if served and settings.delivery_interval_seconds > 0:
+                tasks.start_soon(dispatch_periodically, app.state.engine, settings)
+            yield
+            tasks.cancel_scope.cancel()
         if engine is None:
             app.state.engine.dispose()
 
@@ -100,6 +119,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         templates_router,
         documents_router,
         signatures_router,
+        obligations_router,
+        calendar_router,
+        calendar_feed_router,
+        reports_router,
+        webhooks_router,
         verification_router,
         audit_router,
         catalog_router,
@@ -111,6 +135,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             for route in router.routes
             if isinstance(route, APIRoute) and _reads_form(route)
         ]
+
+    _document_routes(outgoing_webhooks)
+    app.webhooks.include_router(outgoing_webhooks)
 
     app.add_middleware(
         BodyPolicy,
@@ -128,6 +155,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 summary=app.summary,
                 description=app.description,
                 routes=app.routes,
+                webhooks=app.webhooks.routes,
             )
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
             app.openapi_schema = schema

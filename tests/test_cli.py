@@ -181,3 +181,11 @@ def test_storage_scrub_and_readyz_notice_a_missing_document_file(
         assert scrubbed.returncode == 1
         assert f"MISSING   document {document['id']}: {document['sha256']}" in scrubbed.stdout
     engine.dispose()
+
+
+def test_sweep_runs_for_a_given_day(database: str) -> None:
+    first = run(database, "sweep", "--today", "2026-04-01")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("2026-04-01: 0 obligations overdue, 0 agreements expired")
+    bad = run(database, "sweep", "--today", "mañana")
+    assert bad.returncode == 2 and "--today" in bad.stderr

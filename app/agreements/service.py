@@ -22,6 +22,7 @@ from app.config import API_PREFIX, get_settings
 from app.documents import repository as documents_repository
 from app.documents import service as documents
 from app.errors import Frozen, InvalidParam, InvalidTransition, NotFound, Unprocessable
+from app.events.service import emit
 from app.kit import changed_fields, searchable
 from app.models import (
     Agreement,
@@ -33,7 +34,7 @@ from app.models import (
     Representative,
 )
 from app.models.base import utcnow
-from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
+from app.models.enums import AgreementKind, AgreementStatus, EventType, RenewalMode
 from app.parties import repository as parties_repository
 from app.signatures import repository as signature_repository
 from app.signatures import rounds
@@ -419,5 +420,16 @@ def transition(
         entity=("agreement", agreement.id),
         agreement_id=agreement.id,
         changes=changes,
+    )
+    emit(
+        session,
+        EventType.AGREEMENT_STATUS_CHANGED,
+        agreement_id=agreement.id,
+        payload={
+            "folio": agreement.folio,
+            "from": changes["status"][0],
+            "to": changes["status"][1],
+            "reason": request.reason,
+        },
     )
     return agreement

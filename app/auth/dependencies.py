@@ -61,3 +61,5 @@ Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL, Role.VIEWE
 Writer = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Signatory = Annotated[Principal, Depends(require(Role.SIGNATORY))]
+# Staff, or a signatory acting for its own party (the service checks which party).
+Actor = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL, Role.SIGNATORY))]

@@ -47,6 +47,7 @@ from app.documents.rendering import (
 from app.documents.storage import BlobNotFound, Storage
 from app.documents.workers import Job, JobError, JobOutOfMemory, JobTimeout
 from app.errors import Conflict, NotFound, ProblemError, Unprocessable, problem
+from app.events.service import emit
 from app.kit import canonical_json
 from app.models import Agreement, Document, Template, TemplateVersion
 from app.models.enums import (
@@ -54,6 +55,7 @@ from app.models.enums import (
     AgreementStatus,
     DocumentKind,
     DocumentOrigin,
+    EventType,
     PdfVariant,
 )
 from app.templates import service as templates
@@ -277,6 +279,17 @@ def generate(
         changes={
             "template": [None, f"{template.key} v{version.number}"],
             "variant": [None, request.variant.value],
+        },
+    )
+    emit(
+        session,
+        EventType.DOCUMENT_GENERATED,
+        agreement_id=agreement.id,
+        payload={
+            "document_id": document.id,
+            "folio": agreement.folio,
+            "sha256": document.sha256,
+            "verification_code": code,
         },
     )
     return document, True

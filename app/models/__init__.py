@@ -10,9 +10,13 @@ from app.models.agreement import (
 from app.models.apikey import ApiKey
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.calendar import CalendarFeed
 from app.models.catalog import Municipality
+from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
 from app.models.document import Document
+from app.models.event import Event
 from app.models.idempotency import IdempotencyRecord
+from app.models.obligation import Obligation
 from app.models.party import Party, Representative
 from app.models.signature import Signature
 from app.models.template import Template, TemplateVersion
@@ -26,13 +30,19 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "CalendarFeed",
+    "Delivery",
+    "DeliveryAttempt",
     "Document",
+    "Event",
     "FolioCounter",
     "IdempotencyRecord",
     "Municipality",
+    "Obligation",
     "Party",
     "Representative",
     "Signature",
     "Template",
     "TemplateVersion",
+    "WebhookSubscription",
 ]

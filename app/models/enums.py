@@ -93,6 +93,45 @@ class SignatureMethod(StrEnum):
     PADES = "pades"
 
 
+class ObligationStatus(StrEnum):
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+    # Past its due date and not fulfilled (set by the sweep).
+    OVERDUE = "overdue"
+    # Excused, with a reason.
+    WAIVED = "waived"
+
+
+class EventType(StrEnum):
+    """What happened, as integrators subscribe to it (webhooks, reminders)."""
+
+    AGREEMENT_STATUS_CHANGED = "agreement.status_changed"
+    AGREEMENT_EXPIRING = "agreement.expiring"
+    AGREEMENT_EXPIRED = "agreement.expired"
+    AGREEMENT_RENEWED = "agreement.renewed"
+    OBLIGATION_DUE_SOON = "obligation.due_soon"
+    OBLIGATION_OVERDUE = "obligation.overdue"
+    OBLIGATION_FULFILLED = "obligation.fulfilled"
+    SIGNATURE_SIGNED = "signature.signed"
+    DOCUMENT_GENERATED = "document.generated"
+
+
+class DeliveryChannel(StrEnum):
+    """How an event reaches someone outside the service."""
+
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    # Every attempt failed; an admin may re-send it.
+    FAILED = "failed"
+    # Its webhook was deleted before it could be delivered.
+    CANCELLED = "cancelled"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     LEGAL = "legal"

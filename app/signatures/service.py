@@ -27,12 +27,14 @@ from app.documents.service import Runner
 from app.documents.storage import Storage
 from app.documents.workers import JobError, JobOutOfMemory, JobTimeout
 from app.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, problem
+from app.events.service import emit
 from app.models import Agreement, Document, Representative, Signature
 from app.models.base import utcnow
 from app.models.enums import (
     AgreementStatus,
     DocumentKind,
     DocumentOrigin,
+    EventType,
     SignatureMethod,
     SignatureStatus,
 )
@@ -441,7 +443,12 @@ def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureRepor
             kind=DocumentKind.SIGNED_COPY,
             origin=DocumentOrigin.SIGNED,
             pages=pages,
-            title=f"Convenio {agreement.folio} con {count} firma(s) electrónica(s) avanzada(s)",
+            title=f"Convenio {agreement.folio} con "
+            + (
+                "una firma electrónica avanzada"
+                if count == 1
+                else f"{count} firmas electrónicas avanzadas"
+            ),
         ),
         actor=signing.actor,
         action="document.signed",
@@ -504,6 +511,18 @@ def _signed(
             "signed_sha256": [None, signed_sha256],
             "evidence_document_id": [None, signature.evidence_document_id],
             **({"certificate": [None, certificate]} if certificate else {}),
+        },
+    )
+    emit(
+        signing.session,
+        EventType.SIGNATURE_SIGNED,
+        agreement_id=signing.agreement.id,
+        payload={
+            "signature_id": signature.id,
+            "folio": signing.agreement.folio,
+            "representative": signature.representative.full_name,
+            "method": method.value,
+            "signed_sha256": signed_sha256,
         },
     )
     _complete_if_done(signing)

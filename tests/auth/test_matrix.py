@@ -15,9 +15,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from pypdf import PdfWriter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE
+from app.events.dispatch import fan_out
+from app.models import Delivery
+from app.models.base import utcnow
 from tests.conftest import Keys
 from tests.factories import API, agreement, agreement_payload, ok, party, representative
 
@@ -39,6 +44,8 @@ PUBLIC: frozenset[Operation] = frozenset(
         ("GET", "/readyz"),
         ("GET", f"{API}/verify/{{reference}}"),
         ("POST", f"{API}/verify"),
+        # A calendar program sends no key: the feed's secret address is the credential.
+        ("GET", f"{API}/calendar/{{secret}}.ics"),
     }
 )
 # Routes whose body is a multipart upload rather than JSON.
@@ -48,6 +55,7 @@ UPLOADS: frozenset[Operation] = frozenset(
         ("POST", f"{API}/verify"),
         ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"),
         ("POST", f"{API}/signatures/{{signature_id}}/sign/pades"),
+        ("POST", f"{API}/obligations/{{obligation_id}}/fulfill"),
     }
 )
 SIGNATORY_ONLY = frozenset({SIGNATORY})
@@ -99,7 +107,33 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"): SIGNATORY_ONLY,
     ("POST", f"{API}/signatures/{{signature_id}}/sign/pades"): SIGNATORY_ONLY,
     ("POST", f"{API}/signatures/{{signature_id}}/decline"): SIGNATORY_ONLY,
+    ("POST", f"{API}/agreements/{{agreement_id}}/obligations"): WRITER,
+    ("GET", f"{API}/agreements/{{agreement_id}}/obligations"): ANY_ROLE,
+    # A signatory lists and reads the obligations of the agreements it signs.
+    ("GET", f"{API}/obligations"): ANY_ROLE,
+    ("GET", f"{API}/obligations/{{obligation_id}}"): ANY_ROLE,
+    # A signatory fulfils what its own party owes (the service checks the party).
+    ("POST", f"{API}/obligations/{{obligation_id}}/fulfill"): WRITER | SIGNATORY_ONLY,
+    ("POST", f"{API}/obligations/{{obligation_id}}/waive"): WRITER,
+    ("POST", f"{API}/calendar-feeds"): WRITER,
+    ("GET", f"{API}/calendar-feeds"): READER,
+    ("DELETE", f"{API}/calendar-feeds/{{feed_id}}"): WRITER,
+    ("GET", f"{API}/calendar/{{secret}}.ics"): ANY_ROLE,
+    ("GET", f"{API}/reports/expiring"): READER,
+    ("GET", f"{API}/reports/overdue-obligations"): READER,
+    ("GET", f"{API}/reports/agreements"): READER,
+    ("GET", f"{API}/reports/transparency"): READER,
+    ("POST", f"{API}/webhooks"): ADMIN_ONLY,
+    ("GET", f"{API}/webhooks"): ADMIN_ONLY,
+    ("GET", f"{API}/webhooks/{{webhook_id}}"): ADMIN_ONLY,
+    ("DELETE", f"{API}/webhooks/{{webhook_id}}"): ADMIN_ONLY,
+    ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries"): ADMIN_ONLY,
+    ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN_ONLY,
+    ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend"): ADMIN_ONLY,
 }
+
+# Query parameters a route cannot answer without.
+REQUIRED_QUERY = {f"{API}/reports/transparency": "?period_start=2026-01-01&period_end=2026-12-31"}
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PATH_PARAM = re.compile(r"{([^}]+)}")
@@ -132,7 +166,7 @@ class World:
         ids = self.ids if ids is None else ids
         missing = set(PATH_PARAM.findall(path)) - set(ids)
         assert not missing, f"{path}: teach World how to fill {sorted(missing)}"
-        return PATH_PARAM.sub(lambda m: str(ids[m.group(1)]), path)
+        return PATH_PARAM.sub(lambda m: str(ids[m.group(1)]), path) + REQUIRED_QUERY.get(path, "")
 
 
 @pytest.fixture
@@ -174,7 +208,32 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             ok(client.post(f"{url}/transitions", json={"to": state}, headers=keys.legal))
         return int(requests[0]["id"])
 
+    def obligation(created: dict[str, Any]) -> int:
+        """An obligation of the first party (the signatory's own)."""
+        body = {
+            "party_id": created["parties"][0]["party"]["id"],
+            "description": "Informe trimestral",
+            "due_date": "2026-03-31",
+        }
+        url = f"{API}/agreements/{created['id']}/obligations"
+        return int(ok(client.post(url, json=body, headers=keys.legal), 201)["items"][0]["id"])
+
+    obligation_a, obligation_b = obligation(created_a), obligation(created_b)
+
+    def feed() -> tuple[int, str]:
+        body = {"name": "Jurídico"}
+        created = ok(client.post(f"{API}/calendar-feeds", json=body, headers=keys.legal), 201)
+        return int(created["id"]), str(created["url"]).rsplit("/", 1)[1].removesuffix(".ics")
+
+    # The matrix revokes one feed (DELETE) and reads the other (GET) with every caller.
+    revoked, (_, secret) = feed()[0], feed()
+    # A webhook (on a public address, never called) with the deliveries of what follows.
+    hook = {"url": "https://8.8.8.8/hook", "event_types": ["agreement.status_changed"]}
+    webhook = ok(client.post(f"{API}/webhooks", json=hook, headers=keys.admin), 201)["id"]
     signature_a, signature_b = in_signature(created_a), in_signature(created_b)
+    fan_out(db, get_settings(), utcnow())
+    db.flush()
+    delivery = db.scalars(select(Delivery.id).where(Delivery.subscription_id == webhook)).first()
     return World(
         headers={
             ADMIN: keys.admin,
@@ -192,6 +251,11 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "document_id": document_a["id"],
             "reference": document_a["sha256"],
             "signature_id": signature_a,
+            "obligation_id": obligation_a,
+            "feed_id": revoked,
+            "secret": secret,
+            "webhook_id": webhook,
+            "delivery_id": delivery,
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -202,6 +266,11 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "document_id": document_b["id"],
             "reference": document_b["verification_code"],
             "signature_id": signature_b,
+            "obligation_id": obligation_b,
+            "feed_id": revoked,
+            "secret": secret,
+            "webhook_id": webhook,
+            "delivery_id": delivery,
         },
     )
 
@@ -343,14 +412,14 @@ def test_a_signatory_never_reaches_another_signatorys_objects(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
     """Every ``{id}`` route: A against B's object is refused (404 for agreements and their
-    documents and signatures, 403 elsewhere); public routes answer anyone alike."""
+    documents, signatures and obligations, 403 elsewhere); public routes answer anyone alike."""
     routes = [op for op in operations(app) if PATH_PARAM.search(op[1]) and op not in PUBLIC]
     assert len(routes) >= 3
     for method, path in routes:
         response = call(client, method, world.url(path, world.ids_b), world.headers[SIGNATORY])
         expected = (
             404
-            if {"{agreement_id}", "{document_id}", "{signature_id}"}
+            if {"{agreement_id}", "{document_id}", "{signature_id}", "{obligation_id}"}
             & set(re.findall("{[^}]+}", path))
             else 403
         )

@@ -1,0 +1,1 @@
+"""Calendar feeds: expiry dates, renewal notice deadlines and due dates, as iCalendar."""

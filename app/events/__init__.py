@@ -1,0 +1,1 @@
+"""Events: the outbox of what happened, for reminders and webhooks."""

@@ -1,0 +1,1 @@
+"""Obligations: what each party owes under an agreement, by when, and proof it was done."""

@@ -1,0 +1,198 @@
+"""HTTP routes for obligations: define them (a date, días hábiles, a recurrence), list them
+across agreements, fulfil them with evidence, waive them."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from sqlalchemy.orm import Session
+
+from app.agreements.dependencies import AgreementDep
+from app.auth.dependencies import Actor, AnyRole, Writer
+from app.config import API_PREFIX, get_settings
+from app.db import SessionDep
+from app.documents.router import safe_filename
+from app.documents.runners import get_storage, inspect_runner
+from app.errors import Unprocessable, problem_responses
+from app.idempotency import IdempotencyDep, respond_created
+from app.models import Obligation, Party
+from app.models.enums import ObligationStatus
+from app.obligations import repository, service
+from app.obligations.dependencies import ObligationDep
+from app.obligations.recurrence import Frequency
+from app.obligations.repository import ObligationFilters
+from app.obligations.schemas import (
+    ObligationBatch,
+    ObligationCreate,
+    ObligationRead,
+    ObligationWaive,
+    PartyRef,
+)
+from app.pagination import Page, PageDep, PageParams, build_page, str_after
+from app.schemas import Date, Id
+from app.signatures.service import ref
+
+router = APIRouter(tags=["obligations"], responses=problem_responses(401, 403, 422))
+
+# At most this many evidence files with one fulfilment.
+_MAX_EVIDENCE = 10
+
+
+def _read(session: Session, obligation: Obligation) -> ObligationRead:
+    party = session.get(Party, obligation.party_id)
+    return ObligationRead(
+        id=obligation.id,
+        agreement_id=obligation.agreement_id,
+        party=PartyRef(id=obligation.party_id, name=party.name if party else ""),
+        clause=obligation.clause,
+        description=obligation.description,
+        due_date=obligation.due_date,
+        due_in_business_days=obligation.deadline,
+        series=obligation.series,
+        occurrence=obligation.occurrence,
+        frequency=Frequency(obligation.frequency) if obligation.frequency else None,
+        status=obligation.status,
+        decided_at=obligation.decided_at,
+        note=obligation.note,
+        evidence=[ref(document) for document in obligation.evidence],
+        created_at=obligation.created_at,
+    )
+
+
+def _cursor(obligation: ObligationRead) -> str:
+    return f"{obligation.due_date.isoformat()}|{obligation.id}"
+
+
+def _after(page: PageParams) -> tuple[date, int] | None:
+    after = str_after(page)
+    if after is None:
+        return None
+    try:
+        due, last_id = after.split("|")
+        return date.fromisoformat(due), int(last_id)
+    except ValueError:
+        raise Unprocessable.field("query.cursor", "not a cursor of this list") from None
+
+
+def _page(
+    session: Session, filters: ObligationFilters, actor: AnyRole, page: PageParams
+) -> Page[ObligationRead]:
+    found = repository.page(
+        session,
+        filters,
+        signatory=(actor.representative_id or 0) if actor.is_signatory else None,
+        after=_after(page),
+        limit=page.limit + 1,
+    )
+    return build_page([_read(session, o) for o in found], page.limit, _cursor)
+
+
+@router.post(
+    "/agreements/{agreement_id}/obligations",
+    status_code=201,
+    responses=problem_responses(404, 409, 413, 415),
+)
+def create_obligation(
+    agreement: AgreementDep,  # before the role: a signatory gets 404 for others' agreements
+    actor: Writer,
+    payload: ObligationCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> ObligationBatch:
+    """Define what a party owes: by a date, by a term in días hábiles, or recurring (monthly,
+    quarterly, yearly until the expiry date), expanded into dated occurrences."""
+    idempotency.claim()
+    created = service.create(
+        session=session, agreement=agreement, data=payload, actor=actor, settings=get_settings()
+    )
+    body = ObligationBatch(items=[_read(session, o) for o in created])
+    respond_created(
+        response, idempotency, body, location=f"{API_PREFIX}/obligations/{created[0].id}"
+    )
+    return body
+
+
+@router.get("/agreements/{agreement_id}/obligations", responses=problem_responses(404))
+def list_agreement_obligations(
+    agreement: AgreementDep, actor: AnyRole, session: SessionDep, page: PageDep
+) -> Page[ObligationRead]:
+    """The agreement's obligations by due date."""
+    return _page(session, ObligationFilters(agreement_id=agreement.id), actor, page)
+
+
+@router.get("/obligations")
+def list_obligations(
+    actor: AnyRole,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[ObligationStatus | None, Query()] = None,
+    party_id: Annotated[Id | None, Query(description="The responsible party.")] = None,
+    agreement_id: Annotated[Id | None, Query()] = None,
+    due_from: Annotated[Date | None, Query(description="Due on or after.")] = None,
+    due_to: Annotated[Date | None, Query(description="Due on or before.")] = None,
+) -> Page[ObligationRead]:
+    """Obligations across agreements by due date; a signatory sees those of its agreements."""
+    filters = ObligationFilters(
+        agreement_id=agreement_id,
+        party_id=party_id,
+        status=status,
+        due_from=due_from,
+        due_to=due_to,
+    )
+    return _page(session, filters, actor, page)
+
+
+@router.get("/obligations/{obligation_id}", responses=problem_responses(404))
+def get_obligation(obligation: ObligationDep, _: AnyRole, session: SessionDep) -> ObligationRead:
+    """One obligation: who owes what by when, its status and evidence."""
+    return _read(session, obligation)
+
+
+@router.post(
+    "/obligations/{obligation_id}/fulfill", responses=problem_responses(404, 409, 413, 415)
+)
+def fulfill_obligation(
+    obligation: ObligationDep,  # before the role: 404 for others' obligations
+    actor: Actor,
+    session: SessionDep,
+    note: Annotated[str | None, Form(min_length=1, max_length=5000)] = None,
+    evidence: Annotated[
+        list[UploadFile] | None, File(description="Evidence PDFs (at most 10).")
+    ] = None,
+) -> ObligationRead:
+    """Mark an obligation fulfilled, with a note and evidence files (multipart).
+
+    Staff fulfil any; a signatory only what its own party owes. Evidence is parsed like any
+    upload (415 for what is not a PDF) and kept among the agreement's documents."""
+    files = evidence or []
+    if len(files) > _MAX_EVIDENCE:
+        raise Unprocessable.field("body.evidence", f"at most {_MAX_EVIDENCE} files")
+    obligation = service.fulfill(
+        session=session,
+        obligation=obligation,
+        note=note,
+        evidence=[
+            service.Evidence(data=file.file.read(), filename=safe_filename(file.filename))
+            for file in files
+        ],
+        actor=actor,
+        settings=get_settings(),
+        inspect=inspect_runner(),
+        storage=get_storage(),
+    )
+    return _read(session, obligation)
+
+
+@router.post("/obligations/{obligation_id}/waive", responses=problem_responses(404, 409))
+def waive_obligation(
+    obligation: ObligationDep,  # before the role, as in fulfill_obligation
+    actor: Writer,
+    payload: ObligationWaive,
+    session: SessionDep,
+) -> ObligationRead:
+    """Excuse an obligation, with the reason (kept in the audit trail)."""
+    obligation = service.waive(
+        session=session, obligation=obligation, reason=payload.reason, actor=actor
+    )
+    return _read(session, obligation)

@@ -1,0 +1,1 @@
+"""Reports: figures for dashboards, and the transparency export."""

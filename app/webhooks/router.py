@@ -1,0 +1,254 @@
+"""HTTP routes for webhooks (admins only): subscribe a URL to event types (its secret shown
+once), list and delete subscriptions, and list, read and re-send their deliveries."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field, field_validator
+
+from app.auth.dependencies import Admin
+from app.config import API_PREFIX, get_settings
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.idempotency import IdempotencyDep, respond_created
+from app.models import Delivery, DeliveryAttempt, WebhookSubscription
+from app.models.base import utcnow
+from app.models.enums import DeliveryStatus, EventType
+from app.pagination import Page, PageDep, build_page, int_after
+from app.schemas import CreateSchema, Id
+from app.webhooks import service
+
+router = APIRouter(tags=["webhooks"], responses=problem_responses(401, 403, 422))
+# What the service sends: the `webhooks` section of the OpenAPI document.
+outgoing = APIRouter(tags=["webhooks"])
+
+
+class WebhookCreate(CreateSchema):
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Where deliveries are POSTed: http or https, on a public address.",
+    )
+    event_types: list[EventType] = Field(
+        min_length=1, max_length=len(EventType), description="The events to receive."
+    )
+    description: str | None = Field(default=None, max_length=200)
+
+    @field_validator("event_types")
+    @classmethod
+    def _once_each(cls, value: list[EventType]) -> list[EventType]:
+        if len(set(value)) != len(value):
+            raise ValueError("each event type once")
+        return value
+
+
+class WebhookRead(BaseModel):
+    id: int
+    url: str
+    event_types: list[EventType]
+    description: str | None
+    created_at: datetime
+    deleted_at: datetime | None
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(
+        description="Key of the HMAC-SHA256 signature of every delivery: shown once, never again."
+    )
+
+
+class DeliveryAttemptRead(BaseModel):
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None = Field(description="The receiver's HTTP status; null if none.")
+    error: str | None
+
+
+class DeliveryRead(BaseModel):
+    id: int
+    event_id: int
+    status: DeliveryStatus
+    attempts: int = Field(description="Attempts since it was queued or last re-sent.")
+    next_attempt_at: datetime | None = Field(description="When it is tried next, if pending.")
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryDetail(DeliveryRead):
+    attempt_log: list[DeliveryAttemptRead] = Field(description="Every attempt, oldest first.")
+
+
+def _read(subscription: WebhookSubscription) -> WebhookRead:
+    return WebhookRead(
+        id=subscription.id,
+        url=subscription.url,
+        event_types=[EventType(value) for value in subscription.event_types],
+        description=subscription.description,
+        created_at=subscription.created_at,
+        deleted_at=subscription.deleted_at,
+    )
+
+
+def _delivery(delivery: Delivery) -> DeliveryRead:
+    return DeliveryRead(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        next_attempt_at=(
+            delivery.next_attempt_at if delivery.status is DeliveryStatus.PENDING else None
+        ),
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        delivered_at=delivery.delivered_at,
+        created_at=delivery.created_at,
+    )
+
+
+def _detail(delivery: Delivery, attempts: list[DeliveryAttempt]) -> DeliveryDetail:
+    log = [
+        DeliveryAttemptRead(
+            attempted_at=attempt.attempted_at,
+            duration_ms=attempt.duration_ms,
+            status_code=attempt.status_code,
+            error=attempt.error,
+        )
+        for attempt in attempts
+    ]
+    return DeliveryDetail(**_delivery(delivery).model_dump(), attempt_log=log)
+
+
+@router.post("/webhooks", status_code=201, responses=problem_responses(413, 415))
+def create_webhook(
+    actor: Admin,
+    payload: WebhookCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> WebhookCreated:
+    """Subscribe a URL to event types
+
+    Each event of those types is POSTed to the URL as JSON, signed:
+    `Convenios-Signature: v1=<hex>` is the HMAC-SHA256, keyed with the secret shown only in
+    this answer, of `Convenios-Timestamp`, a full stop and the body. Refuse timestamps more
+    than five minutes old. `Convenios-Delivery` stays the same on every attempt of one
+    delivery. Failed deliveries are retried with growing delays."""
+    idempotency.claim()
+    created = service.create_subscription(
+        session=session,
+        url=payload.url,
+        event_types=payload.event_types,
+        description=payload.description,
+        actor=actor,
+        settings=get_settings(),
+    )
+    body = WebhookCreated(**_read(created.subscription).model_dump(), secret=created.secret)
+    location = f"{API_PREFIX}/webhooks/{created.subscription.id}"
+    respond_created(response, idempotency, body, location=location)
+    return body
+
+
+@router.get("/webhooks")
+def list_webhooks(_: Admin, session: SessionDep, page: PageDep) -> Page[WebhookRead]:
+    """The webhooks, oldest first, deleted ones included (never their secrets)."""
+    found = service.subscriptions(session, after=int_after(page), limit=page.limit + 1)
+    return build_page([_read(subscription) for subscription in found], page.limit)
+
+
+@router.get("/webhooks/{webhook_id}", responses=problem_responses(404))
+def get_webhook(_: Admin, webhook_id: Id, session: SessionDep) -> WebhookRead:
+    """One webhook."""
+    return _read(service.get_subscription(session, webhook_id))
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204, responses=problem_responses(404, 409))
+def delete_webhook(actor: Admin, webhook_id: Id, session: SessionDep) -> Response:
+    """Stop a webhook: nothing more is sent to it and its waiting deliveries are cancelled."""
+    service.delete_subscription(session=session, subscription_id=webhook_id, actor=actor)
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", responses=problem_responses(404))
+def list_webhook_deliveries(
+    _: Admin,
+    webhook_id: Id,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[DeliveryStatus | None, Query()] = None,
+) -> Page[DeliveryRead]:
+    """The webhook's deliveries, newest first."""
+    found = service.deliveries(
+        session, webhook_id, status=status, after=int_after(page), limit=page.limit + 1
+    )
+    return build_page([_delivery(delivery) for delivery in found], page.limit)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries/{delivery_id}", responses=problem_responses(404))
+def get_webhook_delivery(
+    _: Admin, webhook_id: Id, delivery_id: Id, session: SessionDep
+) -> DeliveryDetail:
+    """One delivery, with the log of its attempts."""
+    delivery = service.get_delivery(session, webhook_id, delivery_id)
+    return _detail(delivery, list(service.attempts(session, delivery.id)))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
+    status_code=202,
+    responses=problem_responses(404, 409),
+)
+def resend_webhook_delivery(
+    actor: Admin, webhook_id: Id, delivery_id: Id, session: SessionDep
+) -> DeliveryRead:
+    """Send a delivered or failed delivery again, with a fresh set of attempts; it leaves
+    with the next pass of the dispatcher (every `CONVENIOS_DELIVERY_INTERVAL_SECONDS`)."""
+    delivery = service.resend(
+        session=session,
+        subscription_id=webhook_id,
+        delivery_id=delivery_id,
+        actor=actor,
+        now=utcnow(),
+    )
+    return _delivery(delivery)
+
+
+class EventDelivery(BaseModel):
+    id: int = Field(description="The event's id (also in `Convenios-Event-Id`).")
+    type: EventType
+    created_at: datetime = Field(description="When it happened.")
+    agreement_id: int | None
+    data: dict[str, Any] = Field(
+        description="What the event says: the agreement's `folio` always; `from`, `to` and "
+        "`reason` of a status change; `expiry_date` and `days_left` of an expiry reminder; "
+        "`obligation_id`, `party_id`, `description` and `due_date` of an obligation's events."
+    )
+
+
+@outgoing.post("event", operation_id="event_delivery")
+def event_delivery(
+    body: EventDelivery,
+    convenios_signature: Annotated[
+        str,
+        Header(
+            description="`v1=` and the hex HMAC-SHA256, keyed with the subscription's secret, "
+            "of `Convenios-Timestamp`, `.` and the raw body."
+        ),
+    ],
+    convenios_timestamp: Annotated[
+        int, Header(description="Unix seconds when sent: refuse ones over five minutes old.")
+    ],
+    convenios_delivery: Annotated[
+        int, Header(description="The same on every attempt: ignore repeats.")
+    ],
+    convenios_event: Annotated[EventType, Header()],
+    convenios_event_id: Annotated[int, Header()],
+) -> None:
+    """An event, POSTed to every webhook subscribed to its type
+
+    Answer with any 2xx status once it is processed; anything else, a redirect or no answer
+    within the delivery timeout is tried again later."""

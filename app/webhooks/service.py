@@ -1,0 +1,180 @@
+"""Webhook subscriptions — created with a secret shown once, deleted at will — and their
+deliveries: listed, read with every attempt, and re-sent."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.config import Settings
+from app.errors import Conflict, NotFound, Unprocessable
+from app.models import Delivery, DeliveryAttempt, WebhookSubscription
+from app.models.base import utcnow
+from app.models.enums import DeliveryStatus, EventType
+from app.webhooks import http
+
+# The attempts shown with a delivery: retries are bounded, re-sends are rare.
+MAX_ATTEMPTS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    subscription: WebhookSubscription
+    secret: str
+
+
+def create_subscription(
+    *,
+    session: Session,
+    url: str,
+    event_types: list[EventType],
+    description: str | None,
+    actor: Principal,
+    settings: Settings,
+) -> NewSubscription:
+    try:
+        http.check_url(url, allow_private=settings.webhook_allow_private_addresses)
+    except http.UnsafeTarget as refused:
+        raise Unprocessable.field("body.url", str(refused)) from None
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(
+        url=url,
+        event_types=[event_type.value for event_type in event_types],
+        description=description,
+        secret=secret,
+        created_by=actor.as_actor(),
+    )
+    session.add(subscription)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.created",
+        entity=("webhook", subscription.id),
+        changes={"url": [None, url], "event_types": [None, subscription.event_types]},
+    )
+    return NewSubscription(subscription, secret)
+
+
+def get_subscription(
+    session: Session, subscription_id: int, *, for_update: bool = False
+) -> WebhookSubscription:
+    subscription = session.get(WebhookSubscription, subscription_id, with_for_update=for_update)
+    if subscription is None:
+        raise NotFound(f"Webhook {subscription_id} does not exist.")
+    return subscription
+
+
+def subscriptions(
+    session: Session, *, after: int | None, limit: int
+) -> Sequence[WebhookSubscription]:
+    query = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit)
+    if after is not None:
+        query = query.where(WebhookSubscription.id > after)
+    return session.scalars(query).all()
+
+
+def delete_subscription(*, session: Session, subscription_id: int, actor: Principal) -> None:
+    """Stop the webhook: nothing more is queued for it and what was waiting is cancelled.
+    It stays listed, with its deliveries, for the record."""
+    subscription = get_subscription(session, subscription_id, for_update=True)
+    if subscription.deleted_at is not None:
+        raise Conflict(f"Webhook {subscription_id} was already deleted.")
+    subscription.deleted_at = utcnow()
+    waiting = session.scalars(
+        select(Delivery).where(
+            Delivery.subscription_id == subscription.id,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+    ).all()
+    for delivery in waiting:
+        delivery.status = DeliveryStatus.CANCELLED
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.deleted",
+        entity=("webhook", subscription.id),
+        changes={
+            "deleted_at": [None, subscription.deleted_at.isoformat()],
+            "cancelled_deliveries": [None, len(waiting)],
+        },
+    )
+
+
+def deliveries(
+    session: Session,
+    subscription_id: int,
+    *,
+    status: DeliveryStatus | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[Delivery]:
+    """The webhook's deliveries, newest first."""
+    get_subscription(session, subscription_id)
+    query = (
+        select(Delivery)
+        .where(Delivery.subscription_id == subscription_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if after is not None:
+        query = query.where(Delivery.id < after)
+    return session.scalars(query).all()
+
+
+def get_delivery(
+    session: Session, subscription_id: int, delivery_id: int, *, for_update: bool = False
+) -> Delivery:
+    get_subscription(session, subscription_id)
+    delivery = session.get(Delivery, delivery_id, with_for_update=for_update)
+    if delivery is None or delivery.subscription_id != subscription_id:
+        raise NotFound(f"Webhook {subscription_id} has no delivery {delivery_id}.")
+    return delivery
+
+
+def attempts(session: Session, delivery_id: int) -> Sequence[DeliveryAttempt]:
+    """The delivery's latest attempts, oldest first."""
+    latest = session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery_id)
+        .order_by(DeliveryAttempt.id.desc())
+        .limit(MAX_ATTEMPTS_SHOWN)
+    ).all()
+    return list(reversed(latest))
+
+
+def resend(
+    *, session: Session, subscription_id: int, delivery_id: int, actor: Principal, now: datetime
+) -> Delivery:
+    """Queue a delivered or failed delivery again, with a fresh set of attempts."""
+    subscription = get_subscription(session, subscription_id)
+    delivery = get_delivery(session, subscription_id, delivery_id, for_update=True)
+    if subscription.deleted_at is not None:
+        raise Conflict(f"Webhook {subscription_id} was deleted; its deliveries cannot be re-sent.")
+    if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.CANCELLED):
+        raise Conflict(
+            f"Delivery {delivery_id} is {delivery.status.value}; only delivered or failed "
+            "deliveries can be re-sent."
+        )
+    before = delivery.status.value
+    delivery.status = DeliveryStatus.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.delivered_at = None
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.delivery_resent",
+        entity=("webhook", subscription_id),
+        changes={"delivery_id": [None, delivery_id], "status": [before, delivery.status.value]},
+    )
+    return delivery

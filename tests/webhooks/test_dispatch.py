@@ -1,0 +1,204 @@
+"""Webhook deliveries end to end, against a local receiver that checks the HMAC of every
+delivery and fails the first attempts; the dispatcher driven with a controllable clock."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import get_settings
+from app.events.dispatch import DispatchReport, dispatch, retry_delay
+from app.models import Delivery
+from app.models.enums import DeliveryStatus
+from tests.conftest import Keys
+from tests.factories import API, agreement, move, ok
+from tests.webhooks.conftest import Receiver
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _local_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on loopback, which only an admin setting allows."""
+    monkeypatch.setenv("CONVENIOS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
+    monkeypatch.setenv("CONVENIOS_DELIVERY_TIMEOUT_SECONDS", "0.5")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """The dispatcher's sessions, inside the test's transaction."""
+    return sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+def _subscribe(client: TestClient, keys: Keys, url: str, *event_types: str) -> dict[str, Any]:
+    payload = {"url": url, "event_types": list(event_types), "description": "Portal"}
+    return ok(client.post(f"{API}/webhooks", json=payload, headers=keys.admin), 201)
+
+
+def _run(sessions: sessionmaker[Session], at: datetime) -> DispatchReport:
+    return dispatch(sessions, get_settings(), clock=lambda: at)
+
+
+def test_a_delivery_is_retried_with_backoff_until_the_receiver_takes_it(
+    client: TestClient, keys: Keys, receiver: Receiver, sessions: sessionmaker[Session]
+) -> None:
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret, receiver.failures = hook["secret"], 2
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review")
+
+    first = _run(sessions, T0)
+    assert (first.queued, first.delivered, first.retrying) == (1, 0, 1)
+    deliveries_url = f"{API}/webhooks/{hook['id']}/deliveries"
+    [pending] = ok(client.get(deliveries_url, headers=keys.admin))["items"]
+    assert pending["status"] == "pending" and pending["attempts"] == 1
+    assert pending["last_status_code"] == 500
+    wait = retry_delay(1, get_settings())
+    assert datetime.fromisoformat(pending["next_attempt_at"]) == T0 + wait
+
+    assert _run(sessions, T0 + wait - timedelta(seconds=1)).retrying == 0  # not due yet
+    assert len(receiver.received) == 1
+    assert _run(sessions, T0 + wait).retrying == 1
+    later = T0 + wait + retry_delay(2, get_settings())
+    assert _run(sessions, later).delivered == 1
+    assert _run(sessions, later + timedelta(days=2)) == DispatchReport()  # nothing left
+
+    assert len(receiver.received) == 3
+    assert all(item.signature_valid for item in receiver.received)
+    assert {item.headers["Convenios-Delivery"] for item in receiver.received} == {
+        str(pending["id"])
+    }
+    event = receiver.events()[0]
+    assert event["type"] == "agreement.status_changed"
+    assert event["agreement_id"] == created["id"]
+    assert event["data"]["folio"] == created["folio"]
+    assert (event["data"]["from"], event["data"]["to"]) == ("draft", "in_review")
+    assert receiver.received[0].headers["Convenios-Timestamp"] == str(int(T0.timestamp()))
+
+    detail = ok(client.get(f"{deliveries_url}/{pending['id']}", headers=keys.admin))
+    assert detail["status"] == "delivered" and detail["next_attempt_at"] is None
+    assert [a["status_code"] for a in detail["attempt_log"]] == [500, 500, 204]
+    assert [a["error"] is None for a in detail["attempt_log"]] == [False, False, True]
+
+    # Re-sent by an admin: one more delivery, signed afresh, with the same delivery id.
+    resent = client.post(f"{deliveries_url}/{pending['id']}/resend", headers=keys.admin)
+    assert resent.status_code == 202 and resent.json()["status"] == "pending"
+    assert (
+        client.post(f"{deliveries_url}/{pending['id']}/resend", headers=keys.admin).status_code
+        == 409
+    )
+    assert _run(sessions, later + timedelta(days=3)).delivered == 1
+    assert len(receiver.received) == 4 and receiver.received[3].signature_valid
+    audit = ok(client.get(f"{API}/audit", headers=keys.admin))["items"]
+    assert "webhook.delivery_resent" in {entry["action"] for entry in audit}
+
+
+def test_each_subscription_gets_only_its_event_types_and_only_new_events(
+    client: TestClient, keys: Keys, receiver: Receiver, sessions: sessionmaker[Session]
+) -> None:
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review")  # before the subscription: not sent
+    hook = _subscribe(client, keys, receiver.url, "document.generated")
+    receiver.secret = hook["secret"]
+    move(client, keys.legal, created["id"], "approved")  # not subscribed to
+    ok(client.post(f"{API}/agreements/{created['id']}/documents", headers=keys.legal), 201)
+
+    report = _run(sessions, T0)
+    assert (report.queued, report.delivered) == (1, 1)
+    [event] = receiver.events()
+    assert event["type"] == "document.generated"
+    assert event["data"]["folio"] == created["folio"]
+    assert len(event["data"]["sha256"]) == 64
+    # Every event was looked at once: a second pass queues nothing.
+    assert _run(sessions, T0 + timedelta(minutes=1)).queued == 0
+
+
+def test_a_hanging_receiver_times_out_and_holds_up_nothing_else(
+    client: TestClient,
+    keys: Keys,
+    receiver: Receiver,
+    hanging: str,
+    sessions: sessionmaker[Session],
+) -> None:
+    stuck = _subscribe(client, keys, hanging, "agreement.status_changed")
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret = hook["secret"]
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review", "approved")
+    move(client, keys.legal, created["id"], "cancelled", reason="Se celebrará otro convenio.")
+
+    started = time.monotonic()
+    report = _run(sessions, T0)
+    elapsed = time.monotonic() - started
+    # Three events for each receiver: the good one gets them all; the hanging one costs one
+    # timeout (0.5 s) in this pass, and its other deliveries wait for the next.
+    assert (report.queued, report.delivered, report.retrying) == (6, 3, 1)
+    assert elapsed < 5
+    assert len(receiver.received) == 3
+    stuck_deliveries = ok(
+        client.get(f"{API}/webhooks/{stuck['id']}/deliveries", headers=keys.admin)
+    )["items"]
+    assert sorted(d["attempts"] for d in stuck_deliveries) == [0, 0, 1]
+    [tried] = [d for d in stuck_deliveries if d["attempts"] == 1]
+    assert "timed out" in tried["last_error"] and tried["last_status_code"] is None
+
+
+def test_the_last_failed_attempt_fails_the_delivery(
+    client: TestClient,
+    keys: Keys,
+    receiver: Receiver,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONVENIOS_DELIVERY_MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret, receiver.failures = hook["secret"], 10
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review")
+    _run(sessions, T0)
+    report = _run(sessions, T0 + timedelta(days=1))
+    assert (report.failed, report.retrying) == (1, 0)
+    assert _run(sessions, T0 + timedelta(days=5)) == DispatchReport()
+    failed = ok(
+        client.get(
+            f"{API}/webhooks/{hook['id']}/deliveries",
+            params={"status": "failed"},
+            headers=keys.admin,
+        )
+    )["items"]
+    assert len(failed) == 1 and failed[0]["attempts"] == 2
+    assert len(receiver.received) == 2
+
+
+def test_deleting_a_webhook_cancels_what_waits_for_it(
+    client: TestClient,
+    keys: Keys,
+    receiver: Receiver,
+    sessions: sessionmaker[Session],
+    db: Session,
+) -> None:
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret, receiver.failures = hook["secret"], 10
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review")
+    _run(sessions, T0)
+    assert client.delete(f"{API}/webhooks/{hook['id']}", headers=keys.admin).status_code == 204
+    assert client.delete(f"{API}/webhooks/{hook['id']}", headers=keys.admin).status_code == 409
+    move(client, keys.legal, created["id"], "approved")
+    assert _run(sessions, T0 + timedelta(days=1)) == DispatchReport()
+    assert len(receiver.received) == 1
+    statuses = db.scalars(select(Delivery.status).where(Delivery.subscription_id == hook["id"]))
+    assert list(statuses) == [DeliveryStatus.CANCELLED]
+    listed = ok(client.get(f"{API}/webhooks/{hook['id']}", headers=keys.admin))
+    assert listed["deleted_at"] is not None and "secret" not in listed
