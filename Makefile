@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/signatures.py
+	$(BIN)/python bench/deliveries.py
 
 # The sample convenio of the README, and its first page as a picture (needs poppler-utils).
 sample: $(VENV)/.installed-dev

@@ -26,6 +26,7 @@ from app.documents.router import public_router as verification_router
 from app.documents.router import router as documents_router
 from app.errors import install_error_handlers, problem_responses, problem_schemas
 from app.events.dispatch import dispatch_periodically
+from app.events.router import router as email_deliveries_router
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
 from app.middleware import BodyPolicy, SecurityHeaders
@@ -124,6 +125,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         calendar_feed_router,
         reports_router,
         webhooks_router,
+        email_deliveries_router,
         verification_router,
         audit_router,
         catalog_router,

@@ -115,34 +115,29 @@ def dispatch(
     # timeout per pass, not one per delivery waiting for it.
     failing: set[str] = set()
     for _ in range(BATCH):
-        claimed = _claim(sessions, settings, clock(), failing)
+        claimed = claim(sessions, settings, clock(), failing)
         if claimed is None:
             break
-        outcome = _attempt(sessions, claimed, settings, clock)
-        status = _record(sessions, claimed, outcome, settings, clock())
+        delivery_id, receiver = claimed
+        outcome = _attempt(sessions, delivery_id, settings, clock)
+        status = _record(sessions, delivery_id, outcome, settings, clock())
         if status is DeliveryStatus.DELIVERED:
             report.delivered += 1
             continue
-        report.errors.append(f"delivery {claimed}: {outcome.error}")
+        report.errors.append(f"delivery {delivery_id}: {outcome.error}")
         if status is DeliveryStatus.FAILED:
             report.failed += 1
         else:
             report.retrying += 1
-        failing.add(_receiver(sessions, claimed))
+        failing.add(receiver)
     return report
 
 
-def _receiver(sessions: sessionmaker[Session], delivery_id: int) -> str:
-    """What failed: one webhook, or the mail server (every email goes through it)."""
-    with sessions() as session:
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        return delivery.target if delivery.channel is DeliveryChannel.WEBHOOK else "email"
-
-
-def _claim(
+def claim(
     sessions: sessionmaker[Session], settings: Settings, now: datetime, failing: set[str]
-) -> int | None:
+) -> tuple[int, str] | None:
+    """The next due delivery, claimed, and who receives it: one webhook, or the mail server
+    (every email goes through it)."""
     with sessions() as session, session.begin():
         query = (
             select(Delivery)
@@ -164,7 +159,8 @@ def _claim(
         delivery.next_attempt_at = (
             now + timedelta(seconds=settings.delivery_timeout_seconds) + _CLAIM_MARGIN
         )
-        return delivery.id
+        receiver = delivery.target if delivery.channel is DeliveryChannel.WEBHOOK else "email"
+        return delivery.id, receiver
 
 
 def _attempt(

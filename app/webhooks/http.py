@@ -25,6 +25,7 @@ MAX_URL_LENGTH = 2000
 MAX_BODY = 64 * 1024
 DEFAULT_HEADERS = {"Content-Type": "application/json", "User-Agent": "convenios-webhooks/1"}
 
+CHECK_RESOLVE_SECONDS = 5.0
 NOT_PUBLIC = (
     "webhook URLs may not point at loopback, private, link-local or other non-public addresses"
 )
@@ -64,10 +65,16 @@ def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse (UnsafeTarget) a URL that deliveries may not be sent to: one that is malformed,
     does not resolve, or resolves to any non-public address unless ``allow_private``."""
     target = _parse(url)
-    try:
-        addresses = _resolve(target.host, target.port)
-    except OSError:
-        raise UnsafeTarget(f"webhook URL host {target.host!r} does not resolve") from None
+    # A slow name server must not hold the admin's request for as long as it likes either.
+    with _Deadline(CHECK_RESOLVE_SECONDS) as deadline:
+        try:
+            addresses = _resolve_within(target.host, target.port, deadline)
+        except TimeoutError:
+            raise UnsafeTarget(
+                f"webhook URL host {target.host!r} did not resolve within {CHECK_RESOLVE_SECONDS} s"
+            ) from None
+        except OSError:
+            raise UnsafeTarget(f"webhook URL host {target.host!r} does not resolve") from None
     if not allow_private:
         for _family, sockaddr in addresses:
             if not _is_public(sockaddr[0]):

@@ -11,8 +11,10 @@ from app.auth.dependencies import Admin
 from app.config import API_PREFIX, get_settings
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.events import deliveries
+from app.events.deliveries import DeliveryDetail, DeliveryRead, read
 from app.idempotency import IdempotencyDep, respond_created
-from app.models import Delivery, DeliveryAttempt, WebhookSubscription
+from app.models import WebhookSubscription
 from app.models.base import utcnow
 from app.models.enums import DeliveryStatus, EventType
 from app.pagination import Page, PageDep, build_page, int_after
@@ -58,30 +60,6 @@ class WebhookCreated(WebhookRead):
     )
 
 
-class DeliveryAttemptRead(BaseModel):
-    attempted_at: datetime
-    duration_ms: int
-    status_code: int | None = Field(description="The receiver's HTTP status; null if none.")
-    error: str | None
-
-
-class DeliveryRead(BaseModel):
-    id: int
-    event_id: int
-    status: DeliveryStatus
-    attempts: int = Field(description="Attempts since it was queued or last re-sent.")
-    next_attempt_at: datetime | None = Field(description="When it is tried next, if pending.")
-    last_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
-
-
-class DeliveryDetail(DeliveryRead):
-    attempt_log: list[DeliveryAttemptRead] = Field(description="Every attempt, oldest first.")
-
-
 def _read(subscription: WebhookSubscription) -> WebhookRead:
     return WebhookRead(
         id=subscription.id,
@@ -91,36 +69,6 @@ def _read(subscription: WebhookSubscription) -> WebhookRead:
         created_at=subscription.created_at,
         deleted_at=subscription.deleted_at,
     )
-
-
-def _delivery(delivery: Delivery) -> DeliveryRead:
-    return DeliveryRead(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        next_attempt_at=(
-            delivery.next_attempt_at if delivery.status is DeliveryStatus.PENDING else None
-        ),
-        last_attempt_at=delivery.last_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        delivered_at=delivery.delivered_at,
-        created_at=delivery.created_at,
-    )
-
-
-def _detail(delivery: Delivery, attempts: list[DeliveryAttempt]) -> DeliveryDetail:
-    log = [
-        DeliveryAttemptRead(
-            attempted_at=attempt.attempted_at,
-            duration_ms=attempt.duration_ms,
-            status_code=attempt.status_code,
-            error=attempt.error,
-        )
-        for attempt in attempts
-    ]
-    return DeliveryDetail(**_delivery(delivery).model_dump(), attempt_log=log)
 
 
 @router.post("/webhooks", status_code=201, responses=problem_responses(413, 415))
@@ -185,7 +133,7 @@ def list_webhook_deliveries(
     found = service.deliveries(
         session, webhook_id, status=status, after=int_after(page), limit=page.limit + 1
     )
-    return build_page([_delivery(delivery) for delivery in found], page.limit)
+    return build_page([read(delivery, DeliveryRead) for delivery in found], page.limit)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries/{delivery_id}", responses=problem_responses(404))
@@ -194,7 +142,7 @@ def get_webhook_delivery(
 ) -> DeliveryDetail:
     """One delivery, with the log of its attempts."""
     delivery = service.get_delivery(session, webhook_id, delivery_id)
-    return _detail(delivery, list(service.attempts(session, delivery.id)))
+    return read(delivery, DeliveryDetail, attempts=deliveries.attempts(session, delivery.id))
 
 
 @router.post(
@@ -214,7 +162,7 @@ def resend_webhook_delivery(
         actor=actor,
         now=utcnow(),
     )
-    return _delivery(delivery)
+    return read(delivery, DeliveryRead)
 
 
 class EventDelivery(BaseModel):

@@ -13,13 +13,11 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
-from app.models import Delivery, DeliveryAttempt, WebhookSubscription
+from app.events import deliveries as events_deliveries
+from app.models import Delivery, WebhookSubscription
 from app.models.base import utcnow
 from app.models.enums import DeliveryStatus, EventType
 from app.webhooks import http
-
-# The attempts shown with a delivery: retries are bounded, re-sends are rare.
-MAX_ATTEMPTS_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -117,17 +115,14 @@ def deliveries(
 ) -> Sequence[Delivery]:
     """The webhook's deliveries, newest first."""
     get_subscription(session, subscription_id)
-    query = (
-        select(Delivery)
-        .where(Delivery.subscription_id == subscription_id)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
+    found = events_deliveries.listed(
+        session,
+        Delivery.subscription_id == subscription_id,
+        status=status,
+        after=after,
+        limit=limit,
     )
-    if status is not None:
-        query = query.where(Delivery.status == status)
-    if after is not None:
-        query = query.where(Delivery.id < after)
-    return session.scalars(query).all()
+    return [delivery for delivery, _ in found]
 
 
 def get_delivery(
@@ -140,41 +135,18 @@ def get_delivery(
     return delivery
 
 
-def attempts(session: Session, delivery_id: int) -> Sequence[DeliveryAttempt]:
-    """The delivery's latest attempts, oldest first."""
-    latest = session.scalars(
-        select(DeliveryAttempt)
-        .where(DeliveryAttempt.delivery_id == delivery_id)
-        .order_by(DeliveryAttempt.id.desc())
-        .limit(MAX_ATTEMPTS_SHOWN)
-    ).all()
-    return list(reversed(latest))
-
-
 def resend(
     *, session: Session, subscription_id: int, delivery_id: int, actor: Principal, now: datetime
 ) -> Delivery:
-    """Queue a delivered or failed delivery again, with a fresh set of attempts."""
+    """Queue a delivered or failed delivery again, unless its webhook was deleted."""
     subscription = get_subscription(session, subscription_id)
     delivery = get_delivery(session, subscription_id, delivery_id, for_update=True)
     if subscription.deleted_at is not None:
         raise Conflict(f"Webhook {subscription_id} was deleted; its deliveries cannot be re-sent.")
-    if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.CANCELLED):
-        raise Conflict(
-            f"Delivery {delivery_id} is {delivery.status.value}; only delivered or failed "
-            "deliveries can be re-sent."
-        )
-    before = delivery.status.value
-    delivery.status = DeliveryStatus.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = now
-    delivery.delivered_at = None
-    session.flush()
-    audit.record(
-        session,
+    return events_deliveries.resend(
+        session=session,
+        delivery=delivery,
         actor=actor,
-        action="webhook.delivery_resent",
+        now=now,
         entity=("webhook", subscription_id),
-        changes={"delivery_id": [None, delivery_id], "status": [before, delivery.status.value]},
     )
-    return delivery

@@ -23,6 +23,7 @@ from app.errors import PROBLEM_MEDIA_TYPE
 from app.events.dispatch import fan_out
 from app.models import Delivery
 from app.models.base import utcnow
+from app.models.enums import DeliveryChannel, DeliveryStatus
 from tests.conftest import Keys
 from tests.factories import API, agreement, agreement_payload, ok, party, representative
 
@@ -130,6 +131,9 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries"): ADMIN_ONLY,
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN_ONLY,
     ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend"): ADMIN_ONLY,
+    ("GET", f"{API}/email-deliveries"): ADMIN_ONLY,
+    ("GET", f"{API}/email-deliveries/{{email_delivery_id}}"): ADMIN_ONLY,
+    ("POST", f"{API}/email-deliveries/{{email_delivery_id}}/resend"): ADMIN_ONLY,
 }
 
 # Query parameters a route cannot answer without.
@@ -233,7 +237,20 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
     signature_a, signature_b = in_signature(created_a), in_signature(created_b)
     fan_out(db, get_settings(), utcnow())
     db.flush()
-    delivery = db.scalars(select(Delivery.id).where(Delivery.subscription_id == webhook)).first()
+    delivery = db.scalars(select(Delivery).where(Delivery.subscription_id == webhook)).first()
+    assert delivery is not None
+    # An email reminder the mail server refused (as if SMTP were set up).
+    email = Delivery(
+        event_id=delivery.event_id,
+        channel=DeliveryChannel.EMAIL,
+        target="email:presidencia@tlalnepantla.gob.mx",
+        email="presidencia@tlalnepantla.gob.mx",
+        status=DeliveryStatus.FAILED,
+        attempts=1,
+        next_attempt_at=utcnow(),
+    )
+    db.add(email)
+    db.flush()
     return World(
         headers={
             ADMIN: keys.admin,
@@ -255,7 +272,8 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "feed_id": revoked,
             "secret": secret,
             "webhook_id": webhook,
-            "delivery_id": delivery,
+            "delivery_id": delivery.id,
+            "email_delivery_id": email.id,
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -270,7 +288,8 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "feed_id": revoked,
             "secret": secret,
             "webhook_id": webhook,
-            "delivery_id": delivery,
+            "delivery_id": delivery.id,
+            "email_delivery_id": email.id,
         },
     )
 

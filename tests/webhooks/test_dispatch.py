@@ -3,19 +3,25 @@ delivery and fails the first attempts; the dispatcher driven with a controllable
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import service as keys_service
+from app.auth.principal import operator
 from app.config import get_settings
-from app.events.dispatch import DispatchReport, dispatch, retry_delay
+from app.db import get_engine
+from app.events.dispatch import DispatchReport, claim, dispatch, fan_out, retry_delay
+from app.main import create_app
 from app.models import Delivery
-from app.models.enums import DeliveryStatus
+from app.models.enums import DeliveryStatus, Role
 from tests.conftest import Keys
-from tests.factories import API, agreement, move, ok
+from tests.databases import new_database
+from tests.factories import API, agreement, agreement_payload, move, ok, signing_party
 from tests.webhooks.conftest import Receiver
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -27,17 +33,6 @@ def _local_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVENIOS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
     monkeypatch.setenv("CONVENIOS_DELIVERY_TIMEOUT_SECONDS", "0.5")
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def sessions(connection: Connection) -> sessionmaker[Session]:
-    """The dispatcher's sessions, inside the test's transaction."""
-    return sessionmaker(
-        bind=connection,
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-        autoflush=False,
-    )
 
 
 def _subscribe(client: TestClient, keys: Keys, url: str, *event_types: str) -> dict[str, Any]:
@@ -202,3 +197,61 @@ def test_deleting_a_webhook_cancels_what_waits_for_it(
     assert list(statuses) == [DeliveryStatus.CANCELLED]
     listed = ok(client.get(f"{API}/webhooks/{hook['id']}", headers=keys.admin))
     assert listed["deleted_at"] is not None and "secret" not in listed
+
+
+def test_a_dispatcher_that_dies_mid_attempt_leaves_the_delivery_to_be_retried(
+    client: TestClient, keys: Keys, receiver: Receiver, sessions: sessionmaker[Session]
+) -> None:
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret = hook["secret"]
+    created = agreement(client, keys.legal)
+    move(client, keys.legal, created["id"], "in_review")
+    with sessions() as session, session.begin():
+        fan_out(session, get_settings(), T0)
+    # Claimed, then the process is gone before the POST's outcome is recorded.
+    claimed = claim(sessions, get_settings(), T0, set())
+    assert claimed is not None
+    assert _run(sessions, T0 + timedelta(seconds=30)) == DispatchReport()  # still claimed
+    lapsed = T0 + timedelta(seconds=get_settings().delivery_timeout_seconds + 61)
+    assert _run(sessions, lapsed).delivered == 1
+    assert len(receiver.received) == 1 and receiver.received[0].signature_valid
+
+
+def test_the_served_application_delivers_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """`convenios serve` runs the dispatcher every CONVENIOS_DELIVERY_INTERVAL_SECONDS."""
+    url = new_database("sqlite", tmp_path)
+    monkeypatch.setenv("CONVENIOS_DATABASE_URL", url)
+    monkeypatch.setenv("CONVENIOS_DELIVERY_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("CONVENIOS_SWEEP_INTERVAL_MINUTES", "0")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with Session(get_engine()) as session, session.begin():
+            _, secret = keys_service.create_key(
+                session=session,
+                name="admin",
+                role=Role.ADMIN,
+                representative_id=None,
+                actor=operator("tests"),
+            )
+        admin = {"Authorization": f"Bearer {secret}"}
+        with TestClient(create_app()) as served:
+            hook = {"url": receiver.url, "event_types": ["agreement.status_changed"]}
+            receiver.secret = ok(served.post(f"{API}/webhooks", json=hook, headers=admin), 201)[
+                "secret"
+            ]
+            signers = [signing_party(served, admin) for _ in range(2)]
+            created = ok(
+                served.post(f"{API}/agreements", json=agreement_payload(signers), headers=admin),
+                201,
+            )
+            move(served, admin, created["id"], "in_review")
+            deadline = time.monotonic() + 10
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert [event["data"]["to"] for event in receiver.events()] == ["in_review"]
+        assert receiver.received[0].signature_valid
+    finally:
+        get_engine.cache_clear()

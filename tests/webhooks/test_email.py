@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
@@ -81,16 +81,6 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     get_settings.cache_clear()
     yield handler
     controller.stop()
-
-
-@pytest.fixture
-def sessions(connection: Connection) -> sessionmaker[Session]:
-    return sessionmaker(
-        bind=connection,
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-        autoflush=False,
-    )
 
 
 def _active_agreement(client: TestClient, keys: Keys, **fields: Any) -> tuple[dict[str, Any], ...]:
@@ -233,6 +223,22 @@ def test_a_refused_recipient_fails_at_once_and_the_others_still_get_theirs(
     }
     body = _text(inbox.to("secretario@edomex.gob.mx")[0])
     assert "(faltan 7 días)" in body and "no prevé su renovación" in body
+
+    # Admins find the refused address, and send the reminder again once it is corrected.
+    listed = ok(
+        client.get(f"{API}/email-deliveries", params={"status": "failed"}, headers=keys.admin)
+    )["items"]
+    assert [(d["email"], d["event_type"], d["last_status_code"]) for d in listed] == [
+        ("rechaza@edomex.gob.mx", "agreement.expiring", 550)
+    ]
+    assert client.get(f"{API}/email-deliveries", headers=keys.legal).status_code == 403
+    url = f"{API}/email-deliveries/{listed[0]['id']}"
+    assert client.post(f"{url}/resend", headers=keys.admin).status_code == 202
+    assert client.post(f"{url}/resend", headers=keys.admin).status_code == 409  # queued
+    dispatch(sessions, get_settings(), clock=lambda: NOW + timedelta(hours=1))
+    detail = ok(client.get(url, headers=keys.admin))
+    assert detail["status"] == "failed"
+    assert [a["status_code"] for a in detail["attempt_log"]] == [550, 550]
 
 
 def test_a_mail_server_that_is_down_is_tried_again_later(
