@@ -5,11 +5,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app import migrations
+from app.auth import service as keys_service
+from app.auth.principal import operator
+from app.models.enums import Role
 
 POSTGRES_URL = os.environ.get(
     "CONVENIOS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/convenios_test"
@@ -75,3 +79,16 @@ def drop_database(backend: str, url: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def api_key(engine: Engine, role: Role) -> dict[str, str]:
+    """A key of ``role``, committed to ``engine``'s database, as an `Authorization` header."""
+    with Session(engine) as session, session.begin():
+        _, secret = keys_service.create_key(
+            session=session,
+            name=f"tests {role.value}",
+            role=role,
+            representative_id=None,
+            actor=operator("tests"),
+        )
+    return {"Authorization": f"Bearer {secret}"}

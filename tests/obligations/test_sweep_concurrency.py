@@ -9,8 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth import service as keys_service
-from app.auth.principal import operator
 from app.config import get_settings
 from app.db import make_engine, session_factory
 from app.main import create_app
@@ -18,7 +16,7 @@ from app.models import AuditEvent, Event
 from app.models.enums import Role
 from app.obligations.scheduled import SweepReport, sweep
 from tests.agreements.test_concurrency import concurrently
-from tests.databases import drop_database, new_database
+from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, move, ok, signing_party
 
 pytestmark = pytest.mark.slow
@@ -30,15 +28,7 @@ def test_two_sweeps_at_once_change_everything_once(
     url = new_database(backend, tmp_path_factory.mktemp(f"sweep-{backend}"))
     engine = make_engine(url)
     try:
-        with Session(engine) as session, session.begin():
-            _, secret = keys_service.create_key(
-                session=session,
-                name="sweep",
-                role=Role.LEGAL,
-                representative_id=None,
-                actor=operator("tests"),
-            )
-        legal = {"Authorization": f"Bearer {secret}"}
+        legal = api_key(engine, Role.LEGAL)
         with TestClient(create_app(engine), raise_server_exceptions=False) as client:
             signers = [signing_party(client, legal, "federacion"), signing_party(client, legal)]
             created = ok(

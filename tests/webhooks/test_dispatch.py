@@ -11,8 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import service as keys_service
-from app.auth.principal import operator
 from app.config import get_settings
 from app.db import get_engine
 from app.events.dispatch import DispatchReport, claim, dispatch, fan_out, retry_delay
@@ -20,7 +18,7 @@ from app.main import create_app
 from app.models import Delivery
 from app.models.enums import DeliveryStatus, Role
 from tests.conftest import Keys
-from tests.databases import new_database
+from tests.databases import api_key, new_database
 from tests.factories import API, agreement, agreement_payload, move, ok, signing_party
 from tests.webhooks.conftest import Receiver
 
@@ -228,15 +226,7 @@ def test_the_served_application_delivers_by_itself(
     get_settings.cache_clear()
     get_engine.cache_clear()
     try:
-        with Session(get_engine()) as session, session.begin():
-            _, secret = keys_service.create_key(
-                session=session,
-                name="admin",
-                role=Role.ADMIN,
-                representative_id=None,
-                actor=operator("tests"),
-            )
-        admin = {"Authorization": f"Bearer {secret}"}
+        admin = api_key(get_engine(), Role.ADMIN)
         with TestClient(create_app()) as served:
             hook = {"url": receiver.url, "event_types": ["agreement.status_changed"]}
             receiver.secret = ok(served.post(f"{API}/webhooks", json=hook, headers=admin), 201)[

@@ -7,8 +7,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth import service as keys_service
-from app.auth.principal import operator
 from app.config import get_settings
 from app.db import make_engine, session_factory
 from app.events.dispatch import DispatchReport, dispatch
@@ -16,7 +14,7 @@ from app.main import create_app
 from app.models import Delivery
 from app.models.enums import DeliveryStatus, Role
 from tests.agreements.test_concurrency import concurrently
-from tests.databases import drop_database, new_database
+from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, move, ok, signing_party
 from tests.webhooks.conftest import Receiver
 
@@ -34,17 +32,7 @@ def test_three_dispatchers_at_once_send_each_delivery_once(
     url = new_database(backend, tmp_path_factory.mktemp(f"dispatch-{backend}"))
     engine = make_engine(url)
     try:
-        keys = {}
-        with Session(engine) as session, session.begin():
-            for role in (Role.ADMIN, Role.LEGAL):
-                _, secret = keys_service.create_key(
-                    session=session,
-                    name=role.value,
-                    role=role,
-                    representative_id=None,
-                    actor=operator("tests"),
-                )
-                keys[role] = {"Authorization": f"Bearer {secret}"}
+        keys = {role: api_key(engine, role) for role in (Role.ADMIN, Role.LEGAL)}
         with TestClient(create_app(engine), raise_server_exceptions=False) as client:
             hook = ok(
                 client.post(
