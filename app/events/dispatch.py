@@ -129,7 +129,9 @@ def dispatch(
             report.failed += 1
         else:
             report.retrying += 1
-        failing.add(receiver)
+        # A mail server that answered refused one recipient, not everyone: keep sending.
+        if receiver != "email" or outcome.status_code is None:
+            failing.add(receiver)
     return report
 
 

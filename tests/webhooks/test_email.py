@@ -86,14 +86,18 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 def _active_agreement(client: TestClient, keys: Keys, **fields: Any) -> tuple[dict[str, Any], ...]:
     """Tlalnepantla (a presidenta with an email, a legal contact) and the Estado de México
     (a secretario whose address is also the party's contact, in other letter case)."""
+    municipio_fields = {
+        "contact_name": "Dirección Jurídica",
+        "contact_email": "juridico@tlalnepantla.gob.mx",
+        **fields.pop("municipio", {}),
+    }
     municipio = party(
         client,
         keys.legal,
         kind="municipio",
         name="Municipio de Tlalnepantla de Baz",
         inegi_code="15104",
-        contact_name="Dirección Jurídica",
-        contact_email="juridico@tlalnepantla.gob.mx",
+        **municipio_fields,
     )
     presidenta = representative(
         client, keys.legal, municipio["id"], email="presidencia@tlalnepantla.gob.mx"
@@ -205,17 +209,29 @@ def test_reminders_reach_representatives_and_contacts_once_in_spanish(
 def test_a_refused_recipient_fails_at_once_and_the_others_still_get_theirs(
     client: TestClient, keys: Keys, db: Session, inbox: Inbox, sessions: sessionmaker[Session]
 ) -> None:
+    # The refused address comes second: the messages after it are still sent in that pass.
     created, _, _ = _active_agreement(
-        client, keys, expiry_date="2026-12-08", estado={"contact_email": "rechaza@edomex.gob.mx"}
+        client,
+        keys,
+        expiry_date="2026-12-08",
+        municipio={"contact_email": "rechaza@tlalnepantla.gob.mx"},
     )
     _activate(client, keys, created["id"])
     _sweep_and_deliver(db, sessions, date(2026, 12, 1))
-    assert len(inbox.messages) == 3  # presidenta, jurídico, secretario
+    assert sorted(rcpt for (rcpt,) in inbox.envelopes) == [
+        "presidencia@tlalnepantla.gob.mx",
+        "secretario@edomex.gob.mx",
+    ]
     deliveries = db.scalars(
         select(Delivery).where(Delivery.channel == DeliveryChannel.EMAIL).order_by(Delivery.id)
     ).all()
     by_address = {d.email: d for d in deliveries}
-    refused = by_address["rechaza@edomex.gob.mx"]
+    assert list(by_address) == [
+        "presidencia@tlalnepantla.gob.mx",
+        "rechaza@tlalnepantla.gob.mx",
+        "secretario@edomex.gob.mx",
+    ]
+    refused = by_address["rechaza@tlalnepantla.gob.mx"]
     assert refused.status is DeliveryStatus.FAILED and refused.attempts == 1
     assert refused.last_status_code == 550 and "Buzón inexistente" in (refused.last_error or "")
     assert {d.status for e, d in by_address.items() if e != refused.email} == {
@@ -229,7 +245,7 @@ def test_a_refused_recipient_fails_at_once_and_the_others_still_get_theirs(
         client.get(f"{API}/email-deliveries", params={"status": "failed"}, headers=keys.admin)
     )["items"]
     assert [(d["email"], d["event_type"], d["last_status_code"]) for d in listed] == [
-        ("rechaza@edomex.gob.mx", "agreement.expiring", 550)
+        ("rechaza@tlalnepantla.gob.mx", "agreement.expiring", 550)
     ]
     assert client.get(f"{API}/email-deliveries", headers=keys.legal).status_code == 403
     url = f"{API}/email-deliveries/{listed[0]['id']}"
