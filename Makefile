@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sample run test install install-dev system-deps migrate lint typecheck lock bench clean
+.PHONY: sample run test install install-dev system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -40,6 +40,11 @@ system-deps:
 
 migrate: $(VENV)/.installed
 	$(BIN)/convenios migrate
+
+# `alembic check` compares the models with a database at the latest migration: a scratch one.
+check-migrations: $(VENV)/.installed
+	@scratch=$$(mktemp -d) && export CONVENIOS_DATABASE_URL=sqlite:///$$scratch/check.sqlite3 && \
+	$(BIN)/convenios migrate >/dev/null && $(BIN)/alembic check; status=$$?; rm -rf $$scratch; exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests migrations bench

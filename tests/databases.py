@@ -81,14 +81,15 @@ def drop_database(backend: str, url: str) -> None:
     admin.dispose()
 
 
-def api_key(engine: Engine, role: Role) -> dict[str, str]:
-    """A key of ``role``, committed to ``engine``'s database, as an `Authorization` header."""
+def api_key(engine: Engine, role: Role, representative_id: int | None = None) -> dict[str, str]:
+    """A key of ``role`` (a signatory's bound to ``representative_id``), committed to
+    ``engine``'s database, as an `Authorization` header."""
     with Session(engine) as session, session.begin():
         _, secret = keys_service.create_key(
             session=session,
             name=f"tests {role.value}",
             role=role,
-            representative_id=None,
+            representative_id=representative_id,
             actor=operator("tests"),
         )
     return {"Authorization": f"Bearer {secret}"}

@@ -9,6 +9,7 @@ from sqlalchemy import Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.auth.principal import Principal
 from app.kit import like_pattern, searchable
 from app.models import (
     Agreement,
@@ -72,6 +73,16 @@ def is_visible(session: Session, agreement_id: int, representative_id: int) -> b
     """Whether the representative signs the agreement (the row alone, nothing related)."""
     query = visible_to(select(Agreement.id).where(Agreement.id == agreement_id), representative_id)
     return session.scalar(query) is not None
+
+
+def sees(session: Session, actor: Principal, agreement_id: int) -> bool:
+    """Whether ``actor`` may see the agreement and what hangs from it (documents, signatures,
+    obligations): staff see all; a signatory only the agreements it signs."""
+    if not actor.is_signatory:
+        return True
+    return actor.representative_id is not None and is_visible(
+        session, agreement_id, actor.representative_id
+    )
 
 
 def exists_by_id(session: Session, agreement_id: int) -> Agreement | None:

@@ -18,11 +18,10 @@ from app.config import API_PREFIX
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Agreement, AgreementParty, CalendarFeed, Obligation, Party
 from app.models.base import utcnow
-from app.models.enums import AgreementStatus, ObligationStatus, RenewalMode
+from app.models.enums import OPEN_OBLIGATIONS, AgreementStatus, ObligationStatus, RenewalMode
 
 # A feed is read by calendar programs every few hours: enough for years of dates.
 MAX_ENTRIES = 5000
-_OPEN = (ObligationStatus.PENDING, ObligationStatus.OVERDUE)
 
 
 def _hash(secret: str) -> str:
@@ -107,7 +106,7 @@ def entries(session: Session, feed: CalendarFeed, public_url: str) -> list[Calen
     obligations = (
         select(Obligation, Agreement.folio)
         .join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(Obligation.status.in_(_OPEN), Agreement.status == AgreementStatus.ACTIVE)
+        .where(Obligation.status.in_(OPEN_OBLIGATIONS), Agreement.status == AgreementStatus.ACTIVE)
     )
     if feed.party_id is not None:
         obligations = obligations.where(Obligation.party_id == feed.party_id)

@@ -398,12 +398,7 @@ def upload(
 def get_document(session: Session, document_id: int, actor: Principal) -> Document:
     """The document, if it exists and the actor may see its agreement; 404 otherwise."""
     document = repository.get(session, document_id)
-    if document is not None and actor.is_signatory:
-        visible = actor.representative_id is not None and agreements.is_visible(
-            session, document.agreement_id, actor.representative_id
-        )
-        document = document if visible else None
-    if document is None:
+    if document is None or not agreements.sees(session, actor, document.agreement_id):
         raise NotFound(f"Document {document_id} does not exist.")
     return document
 

@@ -80,6 +80,7 @@ def fan_out(session: Session, settings: Settings, now: datetime) -> int:
                         channel=DeliveryChannel.WEBHOOK,
                         target=f"webhook:{subscription.id}",
                         subscription_id=subscription.id,
+                        next_attempt_at=now,
                     )
                 )
         if settings.smtp_host is not None:
@@ -91,14 +92,11 @@ def fan_out(session: Session, settings: Settings, now: datetime) -> int:
                     email=recipient.email,
                     recipient_name=recipient.name[:200] if recipient.name else None,
                     recipient_is_person=recipient.person,
+                    next_attempt_at=now,
                 )
                 for recipient in mail.recipients(session, event)
             )
         event.dispatched_at = now
-    for delivery in queued:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.attempts = 0
-        delivery.next_attempt_at = now
     session.add_all(queued)
     session.flush()
     return len(queued)

@@ -50,7 +50,7 @@ class Delivery(Base):
     # A representative (addressed as "C. …") rather than a party's contact, maybe an office.
     recipient_is_person: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[DeliveryStatus] = mapped_column(
-        db_enum(DeliveryStatus, "delivery_status"), index=True
+        db_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING, index=True
     )
     # Attempts since it was queued or last re-sent; every attempt stays in delivery_attempts.
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -102,6 +102,10 @@ class ObligationStatus(StrEnum):
     WAIVED = "waived"
 
 
+# Still owed: can be fulfilled or waived, and shows in calendars.
+OPEN_OBLIGATIONS = frozenset({ObligationStatus.PENDING, ObligationStatus.OVERDUE})
+
+
 class EventType(StrEnum):
     """What happened, as integrators subscribe to it (webhooks, reminders)."""
 

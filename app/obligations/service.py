@@ -18,7 +18,13 @@ from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.events.service import emit
 from app.models import Agreement, Obligation, Representative
 from app.models.base import utcnow
-from app.models.enums import AgreementStatus, DocumentKind, EventType, ObligationStatus
+from app.models.enums import (
+    OPEN_OBLIGATIONS,
+    AgreementStatus,
+    DocumentKind,
+    EventType,
+    ObligationStatus,
+)
 from app.obligations import repository
 from app.obligations.calendar import add_business_days
 from app.obligations.recurrence import TooManyOccurrences, occurrences
@@ -28,7 +34,6 @@ from app.obligations.schemas import ObligationCreate
 _CLOSED = frozenset(
     {AgreementStatus.CANCELLED, AgreementStatus.TERMINATED, AgreementStatus.EXPIRED}
 )
-_OPEN = frozenset({ObligationStatus.PENDING, ObligationStatus.OVERDUE})
 
 
 def event_payload(obligation: Obligation, **extra: Any) -> dict[str, Any]:
@@ -47,12 +52,7 @@ def get_obligation(
 ) -> Obligation:
     """The obligation, if it exists and the actor may see its agreement; 404 otherwise."""
     obligation = repository.get(session, obligation_id, for_update=for_update)
-    if obligation is not None and actor.is_signatory:
-        visible = actor.representative_id is not None and agreements.is_visible(
-            session, obligation.agreement_id, actor.representative_id
-        )
-        obligation = obligation if visible else None
-    if obligation is None:
+    if obligation is None or not agreements.sees(session, actor, obligation.agreement_id):
         raise NotFound(f"Obligation {obligation_id} does not exist.")
     return obligation
 
@@ -187,7 +187,7 @@ def _locked(session: Session, obligation: Obligation) -> tuple[Agreement, Obliga
 
 
 def _require_open(obligation: Obligation) -> None:
-    if obligation.status not in _OPEN:
+    if obligation.status not in OPEN_OBLIGATIONS:
         raise Conflict(f"Obligation {obligation.id} is already {obligation.status.value}.")
 
 

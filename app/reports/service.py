@@ -3,7 +3,7 @@ status, kind, initiative and topic; and the rows of the transparency export."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ MAX_ROWS = 1000
 
 def expiring(session: Session, *, today: date, within_days: int) -> Sequence[Agreement]:
     """Agreements in force whose expiry date falls within ``within_days`` days, soonest first."""
-    until = date.fromordinal(today.toordinal() + within_days)
+    until = today + timedelta(days=within_days)
     query = (
         select(Agreement)
         .where(

@@ -112,12 +112,7 @@ def get_signature(
 ) -> Signature:
     """The signature, if it exists and the actor may see its agreement; 404 otherwise."""
     signature = repository.get(session, signature_id, for_update=for_update)
-    if signature is not None and actor.is_signatory:
-        visible = actor.representative_id is not None and agreements_repository.is_visible(
-            session, signature.agreement_id, actor.representative_id
-        )
-        signature = signature if visible else None
-    if signature is None:
+    if signature is None or not agreements_repository.sees(session, actor, signature.agreement_id):
         raise NotFound(f"Signature {signature_id} does not exist.")
     return signature
 

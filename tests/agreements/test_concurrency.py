@@ -24,14 +24,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import clock
-from app.auth import service as keys_service
-from app.auth.principal import operator
 from app.config import get_settings
 from app.db import make_engine
 from app.main import create_app
 from app.models import Agreement, AuditEvent, AuditHead, FolioCounter, IdempotencyRecord
 from app.models.enums import Role
-from tests.databases import drop_database, new_database
+from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, ok, signing_party
 
 pytestmark = pytest.mark.slow
@@ -99,24 +97,12 @@ class Live:
         return ok(response, 201)
 
 
-def _committed_key(engine: Engine, role: Role) -> dict[str, str]:
-    with Session(engine) as session, session.begin():
-        _, plaintext = keys_service.create_key(
-            session=session,
-            name=f"concurrency {role.value}",
-            role=role,
-            representative_id=None,
-            actor=operator("tests"),
-        )
-    return {"Authorization": f"Bearer {plaintext}"}
-
-
 @pytest.fixture(scope="module")
 def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     url = new_database(backend, tmp_path_factory.mktemp(f"concurrency-{backend}"))
     engine = make_engine(url)
     try:
-        admin, legal = _committed_key(engine, Role.ADMIN), _committed_key(engine, Role.LEGAL)
+        admin, legal = api_key(engine, Role.ADMIN), api_key(engine, Role.LEGAL)
         # One client shared by every thread: its portal runs the app on one event loop, and
         # FastAPI runs the sync dependencies and routes (all the database work) on worker
         # threads, so requests overlap in the database exactly as under a real server.

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
@@ -24,7 +23,7 @@ from app.signatures.pades import VerifyJob
 from app.templates import service as templates
 from tests.agreements.test_concurrency import InFlight, concurrently
 from tests.conftest import INEGI_CSV
-from tests.databases import drop_database, new_database
+from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, estado, move, municipio, ok, party
 from tests.signatures.pki import test_pki
 
@@ -35,18 +34,6 @@ PEOPLE = {
     "estado": ("Luis Ramírez Ortega", "RAOL7005128K3"),
     "federacion": ("Ana Sofía Medina Cruz", "MECA8203217Q1"),
 }
-
-
-def _key(engine: Any, role: Role, representative_id: int | None = None) -> dict[str, str]:
-    with Session(engine) as session, session.begin():
-        _, plaintext = keys_service.create_key(
-            session=session,
-            name=f"concurrent signing {role.value}",
-            role=role,
-            representative_id=representative_id,
-            actor=operator("tests"),
-        )
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 @pytest.fixture
@@ -76,7 +63,7 @@ def test_parallel_pades_signatures_accumulate_in_one_pdf(
                 actor=operator("tests"),
             )
             templates.sync_shipped(session, operator("tests"))
-        legal = _key(engine, Role.LEGAL)
+        legal = api_key(engine, Role.LEGAL)
         in_flight = InFlight(create_app(engine))
         with TestClient(in_flight, raise_server_exceptions=False) as client:
             signers = []
@@ -120,7 +107,7 @@ def test_parallel_pades_signatures_accumulate_in_one_pdf(
             def sign(index: int) -> Any:
                 _, rep = signers[index]
                 firma = pki.efirma(rep["full_name"], rep["rfc"], None, password="12345678a")
-                headers = _key(engine, Role.SIGNATORY, rep["id"])
+                headers = api_key(engine, Role.SIGNATORY, rep["id"])
 
                 def call() -> httpx.Response:
                     return client.post(
