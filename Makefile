@@ -6,18 +6,32 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sample run test install install-dev system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: sample run test test-dates install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
 	$(BIN)/convenios serve --host $(HOST) --port $(PORT)
 
-# Lint and strict typing first: they take seconds and guard what the tests do not see.
-test: $(VENV)/.installed-dev system-deps
+# Lint and strict typing first: they take seconds and guard what the tests do not see. Then
+# every test on both databases, and the date-sensitive ones again on other days.
+test: $(VENV)/.installed-dev test-system-deps
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-dates
+
+# The tests that depend on the date, run with the machine's clock moved by libfaketime (child
+# processes too): more than a year ahead, and to 23:30 of 31 December in Mexico City (UTC-6),
+# when UTC is already in the next year. No test may pass only before some date. libfaketime
+# stops timed waits, so tests of real deadlines (marked `realtime`) stay out of these runs.
+DATED_TESTS = tests/test_clock.py tests/agreements tests/obligations tests/webhooks \
+	tests/calendar tests/signatures tests/reports
+test-dates: $(VENV)/.installed-dev test-system-deps
+	CONVENIOS_TEST_DATABASES=sqlite faketime -f '+400d' \
+		$(BIN)/python -m pytest -q -m 'not realtime' $(DATED_TESTS)
+	CONVENIOS_TEST_DATABASES=sqlite TZ=UTC faketime -f "@$$(( $$(date -u +%Y) + 1 ))-01-01 05:30:00" \
+		$(BIN)/python -m pytest -q -m 'not realtime' $(DATED_TESTS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -34,9 +48,12 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
 
-# WeasyPrint needs Pango; install it from Debian's packages when it is missing.
+# WeasyPrint needs Pango; install it from Debian's packages when it is missing (and, for the
+# tests, curl and libfaketime).
 system-deps:
 	@scripts/system-deps.sh
+test-system-deps:
+	@scripts/system-deps.sh test
 
 migrate: $(VENV)/.installed
 	$(BIN)/convenios migrate

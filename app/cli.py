@@ -1,4 +1,4 @@
-"""The ``convenios`` command: serve, migrate, apikey, catalog, sweep, storage."""
+"""The ``convenios`` command: serve, migrate, apikey, catalog, sweep, storage, demo-pki."""
 
 import argparse
 import sys
@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app import migrations
@@ -157,6 +157,29 @@ def sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_pki(args: argparse.Namespace) -> int:
+    from app.schemas import PersonRFC
+    from app.signatures.demo_pki import DEMO_PASSWORD, write_demo
+
+    people: dict[str, str] = {}
+    for person in args.people:
+        rfc, _, name = person.partition("=")
+        try:
+            people[TypeAdapter(PersonRFC).validate_python(rfc)] = name.strip() or rfc
+        except ValidationError:
+            print(f"convenios: {rfc!r} is not a person's RFC (e.g. HEGT7610034S2)", file=sys.stderr)
+            return 2
+    trust = write_demo(Path(args.directory), people)
+    print(trust)
+    print(
+        f"A demo PKI, never for real convenios: {trust} for CONVENIOS_TRUST_ROOTS, and "
+        f".cer, .key and .p12 for {', '.join(people)} in {args.directory}, all with the "
+        f"password {DEMO_PASSWORD}.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convenios",
@@ -211,6 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, help="the day to sweep for (default: today)"
     )
     command.set_defaults(run=sweep)
+
+    command = commands.add_parser(
+        "demo-pki",
+        help="write a throwaway PKI shaped like the SAT's, to try PAdES signing by hand "
+        "(never for real convenios); prints the trust file to give CONVENIOS_TRUST_ROOTS",
+    )
+    command.add_argument("directory")
+    command.add_argument(
+        "people", nargs="+", metavar="RFC=NAME", help='e.g. HEGT7610034S2="Raciel Pérez Cruz"'
+    )
+    command.set_defaults(run=demo_pki)
 
     storage = commands.add_parser("storage", help="stored documents")
     storage_commands = storage.add_subparsers(dest="storage_command", required=True)

@@ -49,6 +49,7 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
+    from app import clock
     from app.auth.principal import operator
     from app.config import get_settings
     from app.db import get_engine, session_factory
@@ -105,7 +106,7 @@ def main() -> None:
     with sessions() as session:
         event = session.scalars(select(Event)).first()
         assert event is not None
-        body, headers = signed_request(event, 1, "whsec_bench", int(time.time()))
+        body, headers = signed_request(event, 1, "whsec_bench", int(clock.now().timestamp()))
 
     started = time.perf_counter()
     for _ in range(EVENTS):

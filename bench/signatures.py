@@ -1,6 +1,6 @@
 """Benchmark: PAdES signatures on a 10-page and a 40-page convenio, against rendering it.
 
-Run with `make bench`. Three e.firma-format signers (the test PKI of `tests/signatures/pki.py`,
+Run with `make bench`. Three e.firma-format signers (the demo PKI of `app/signatures/demo_pki.py`,
 never real credentials) sign one after another into one PDF, in this process: the service
 signing for a signatory (`SignJob`), accepting a PDF signed on the signatory's machine
 (`AcceptJob`), and validating the three signatures (`VerifyJob`). The public verification of a
@@ -16,18 +16,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app import clock
 from app.documents.rendering import render_pdf
 from app.signatures import verification
+from app.signatures.demo_pki import DEMO_PASSWORD, Pki
 from app.signatures.pades import AcceptJob, Credentials, SignJob, VerifyJob
 from app.templates.service import shipped
 from bench.sample import context
-from tests.signatures.pki import test_pki
 
 RUNS = 5
 SIGNERS = (
@@ -50,8 +50,8 @@ def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
 _PEAK = """
 import resource, sys
 from app.signatures.pades import VerifyJob
-from tests.signatures.pki import test_pki
-VerifyJob(pdf=open(sys.argv[1], "rb").read(), trust=test_pki().trust).run()
+from app.signatures.demo_pki import Pki
+VerifyJob(pdf=open(sys.argv[1], "rb").read(), trust=Pki().trust).run()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
@@ -68,8 +68,8 @@ def peak_memory_mb(pdf: bytes) -> int:
 
 
 def main() -> None:
-    pki = test_pki()
-    password = "12345678a"  # noqa: S105  (the test PKI's)
+    pki = Pki()
+    password = DEMO_PASSWORD
     firmas = [pki.efirma(name, rfc, None, password=password) for name, rfc in SIGNERS]
     source = shipped()["coordinacion"][1]
     print(
@@ -91,7 +91,7 @@ def main() -> None:
                     password=firma.password, certificate=firma.cer, private_key=firma.key
                 ),
                 trust=pki.trust,
-                at=datetime.now(UTC),
+                at=clock.now(),
                 field_name=f"Firma{index}",
                 reason="Firma del convenio",
             )
@@ -104,7 +104,7 @@ def main() -> None:
         thrice = sign(twice, 2)
         accept = median_seconds(
             lambda twice=twice, thrice=thrice: AcceptJob(
-                base=twice, signed=thrice, trust=pki.trust, at=datetime.now(UTC)
+                base=twice, signed=thrice, trust=pki.trust, at=clock.now()
             ).run()
         )
         verify = median_seconds(lambda thrice=thrice: VerifyJob(pdf=thrice, trust=pki.trust).run())

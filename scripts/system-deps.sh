@@ -1,8 +1,13 @@
 #!/bin/sh
-# The Debian packages convenios needs besides Python: Pango for WeasyPrint (PDF rendering).
+# The Debian packages convenios needs besides Python: Pango for WeasyPrint (PDF rendering); with
+# `test`, also what the test suite uses: curl (the README's walkthrough runs in the suite) and
+# libfaketime (the date-sensitive tests run again with the machine's clock moved).
 # Installs them when missing (as root, with apt-get); otherwise says what to install.
 set -eu
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+if [ "${1:-}" = test ]; then
+    packages="$packages curl faketime"
+fi
 missing=""
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

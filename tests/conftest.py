@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from app import clock as service_clock
 from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.catalog import service as catalog_service
@@ -20,6 +21,7 @@ from app.db import get_session, make_engine
 from app.main import create_app
 from app.models.enums import Role
 from app.templates import service as templates
+from tests.clock import CLOCK, RUN_STARTED, TestClock
 from tests.databases import BACKENDS, drop_database, new_database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -34,6 +36,21 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _service_clock() -> Iterator[None]:
+    """The service reads the tests' clock for the whole run, session fixtures included."""
+    previous = service_clock.use(CLOCK)
+    yield
+    service_clock.use(previous)
+
+
+@pytest.fixture(autouse=True)
+def clock(_service_clock: None) -> TestClock:
+    """The service's clock, at `RUN_STARTED` when each test begins."""
+    CLOCK.set(RUN_STARTED)
+    return CLOCK
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -4,6 +4,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.clock import days_from_today
+
 API = "/api/v1"
 
 
@@ -83,8 +85,9 @@ def agreement_payload(
             {"title": "VIGENCIA", "text": "El presente convenio estará vigente…"},
         ],
         "amount": "1500000.50",
-        "effective_date": "2026-01-15",
-        "expiry_date": "2027-12-31",
+        # In force from a month ago for two years, whatever day the tests run.
+        "effective_date": days_from_today(-30),
+        "expiry_date": days_from_today(730),
         **fields,
     }
 

@@ -33,7 +33,7 @@ from app.models import (
     Party,
     Representative,
 )
-from app.models.base import utcnow
+from app.models.base import touch
 from app.models.enums import AgreementKind, AgreementStatus, EventType, RenewalMode
 from app.parties import repository as parties_repository
 from app.signatures import repository as signature_repository
@@ -312,7 +312,7 @@ def update_agreement(
         diff["status"] = [agreement.status.value, status.value]
         agreement.status = status
     # Always touch the row: its version is the agreement's, even when only a child changed.
-    agreement.updated_at = utcnow()
+    touch(agreement)
     session.flush()
     audit.record(
         session,
@@ -411,7 +411,7 @@ def transition(
         changes["signed_on"] = [None, signed_on.isoformat()]
         agreement.signed_on = signed_on
     agreement.status = request.to
-    agreement.updated_at = utcnow()
+    touch(agreement)
     session.flush()
     audit.record(
         session,

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit import chain, repository
 from app.auth.principal import Principal
 from app.kit import canonical_json
 from app.models import AuditEvent
-from app.models.base import utcnow
 
 
 def record(
@@ -30,7 +30,7 @@ def record(
     seq, prev_hash = repository.advance_head(session)
     event = AuditEvent(
         seq=seq,
-        occurred_at=utcnow(),
+        occurred_at=clock.now(),
         actor=actor_data,
         action=action,
         entity_type=entity[0],

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit import service as audit
 from app.auth import keys, repository
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.models import ApiKey, Representative
-from app.models.base import utcnow
 from app.models.enums import Role
 
 
@@ -63,7 +63,7 @@ def revoke_key(*, session: Session, api_key_id: int, actor: Principal) -> ApiKey
         raise NotFound(f"API key {api_key_id} does not exist")
     if api_key.revoked_at is not None:
         raise Conflict(f"API key {api_key_id} is already revoked")
-    api_key.revoked_at = utcnow()
+    api_key.revoked_at = clock.now()
     session.flush()
     audit.record(
         session,

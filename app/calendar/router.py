@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
+from app import clock
 from app.auth.dependencies import Reader, Writer
 from app.calendar import ics, service
 from app.config import API_PREFIX, get_settings
@@ -14,7 +15,6 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import CalendarFeed
-from app.models.base import utcnow
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import BodyId, CreateSchema, Id
 
@@ -100,5 +100,5 @@ def calendar_feed(secret: Secret, session: SessionDep) -> Response:
     """A calendar feed, for calendar programs: no key, the secret address is the credential."""
     feed = service.by_secret(session, secret)
     entries = service.entries(session, feed, get_settings().public_url)
-    body = ics.render(entries, name=f"Convenios — {feed.name}", stamp=utcnow())
+    body = ics.render(entries, name=f"Convenios — {feed.name}", stamp=clock.now())
     return Response(body, media_type="text/calendar; charset=utf-8")

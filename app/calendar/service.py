@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.calendar.ics import CalendarEntry
 from app.config import API_PREFIX
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Agreement, AgreementParty, CalendarFeed, Obligation, Party
-from app.models.base import utcnow
 from app.models.enums import OPEN_OBLIGATIONS, AgreementStatus, ObligationStatus, RenewalMode
 
 # A feed is read by calendar programs every few hours: enough for years of dates.
@@ -60,7 +60,7 @@ def revoke_feed(*, session: Session, feed_id: int, actor: Principal) -> None:
         raise NotFound(f"Calendar feed {feed_id} does not exist.")
     if feed.revoked_at is not None:
         raise Conflict(f"Calendar feed {feed_id} was already revoked.")
-    feed.revoked_at = utcnow()
+    feed.revoked_at = clock.now()
     session.flush()
     audit.record(
         session,

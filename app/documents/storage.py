@@ -10,12 +10,13 @@ import hashlib
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
+
+from app.clock import file_age_seconds
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPORARY_PREFIX = ".tmp-"
@@ -108,10 +109,9 @@ class LocalStorage:
 
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
         """Remove temporary files left by interrupted writes; returns how many."""
-        cutoff = time.time() - older_than_seconds
         removed = 0
         for path in self.root.glob(f"??/{TEMPORARY_PREFIX}*"):
-            if path.stat().st_mtime < cutoff:
+            if file_age_seconds(path.stat().st_mtime) > older_than_seconds:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -9,7 +9,6 @@ and one that dies mid-attempt leaves it to be tried again when the claim lapses.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,11 +16,11 @@ import anyio
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import clock
 from app.config import Settings
 from app.db import session_factory
 from app.events import mail
 from app.models import Delivery, DeliveryAttempt, Event, WebhookSubscription
-from app.models.base import utcnow
 from app.models.enums import DeliveryChannel, DeliveryStatus
 from app.webhooks import http
 from app.webhooks.signing import signed_request
@@ -33,8 +32,6 @@ BATCH = 200
 # Time beyond an attempt's own deadline before its claim lapses.
 _CLAIM_MARGIN = timedelta(seconds=60)
 _MAX_DELAY = timedelta(days=1)
-
-Clock = Callable[[], datetime]
 
 
 @dataclass
@@ -102,23 +99,21 @@ def fan_out(session: Session, settings: Settings, now: datetime) -> int:
     return len(queued)
 
 
-def dispatch(
-    sessions: sessionmaker[Session], settings: Settings, clock: Clock = utcnow
-) -> DispatchReport:
+def dispatch(sessions: sessionmaker[Session], settings: Settings) -> DispatchReport:
     """One pass: fan out new events, then attempt every delivery that is due."""
     report = DispatchReport()
     with sessions() as session, session.begin():
-        report.queued = fan_out(session, settings, clock())
+        report.queued = fan_out(session, settings, clock.now())
     # A receiver that just failed is not tried again in this pass: one that hangs costs one
     # timeout per pass, not one per delivery waiting for it.
     failing: set[str] = set()
     for _ in range(BATCH):
-        claimed = claim(sessions, settings, clock(), failing)
+        claimed = claim(sessions, settings, clock.now(), failing)
         if claimed is None:
             break
         delivery_id, receiver = claimed
-        outcome = _attempt(sessions, delivery_id, settings, clock)
-        status = _record(sessions, delivery_id, outcome, settings, clock())
+        outcome = _attempt(sessions, delivery_id, settings)
+        status = _record(sessions, delivery_id, outcome, settings, clock.now())
         if status is DeliveryStatus.DELIVERED:
             report.delivered += 1
             continue
@@ -163,9 +158,7 @@ def claim(
         return delivery.id, receiver
 
 
-def _attempt(
-    sessions: sessionmaker[Session], delivery_id: int, settings: Settings, clock: Clock
-) -> http.Outcome:
+def _attempt(sessions: sessionmaker[Session], delivery_id: int, settings: Settings) -> http.Outcome:
     """Build the message in a short read, then send it with no transaction open."""
     with sessions() as session:
         delivery = session.get(Delivery, delivery_id)
@@ -183,7 +176,7 @@ def _attempt(
             assert subscription is not None
             url = subscription.url
             body, headers = signed_request(
-                event, delivery.id, subscription.secret, int(clock().timestamp())
+                event, delivery.id, subscription.secret, int(clock.now().timestamp())
             )
     if delivery.channel is DeliveryChannel.EMAIL:
         return mail.send(message, settings)

@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import Settings
 from app.documents.formatting import long_date, ordinal
 from app.models import (
@@ -98,6 +99,7 @@ def compose(
     message["Subject"] = subject
     message["From"] = settings.smtp_from
     message["To"] = formataddr((recipient.name or "", recipient.email))
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain="convenios")
     # Lets mail programs and people tell which event a message reminds of.
     message["X-Convenios-Event"] = f"{event.type.value} {event.id}"

@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app import clock
 from app.auth.dependencies import Admin
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.events import deliveries
 from app.events.deliveries import EmailDeliveryDetail, EmailDeliveryRead, read
 from app.models import Delivery
-from app.models.base import utcnow
 from app.models.enums import DeliveryChannel, DeliveryStatus
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import Id
@@ -65,7 +65,7 @@ def resend_email_delivery(
         session=session,
         delivery=delivery,
         actor=actor,
-        now=utcnow(),
+        now=clock.now(),
         entity=("email_delivery", delivery.id),
     )
     return read(delivery, EmailDeliveryRead, event_type=deliveries.event_type(session, delivery))

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, VersionedMixin, utcnow
+from app import clock
+from app.models.base import Base, UTCDateTime, VersionedMixin
 from app.models.enums import Role, db_enum
 
 
@@ -21,5 +22,5 @@ class ApiKey(VersionedMixin, Base):
     representative_id: Mapped[int | None] = mapped_column(
         ForeignKey("representatives.id"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,6 +5,9 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Integer, MetaData, TypeDecorator, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm.attributes import flag_modified
+
+from app import clock
 
 # Predictable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -14,10 +17,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,8 +44,15 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+def touch(row: TimestampMixin) -> None:
+    """Record that ``row`` changes now: its ``updated_at`` is written, and with it a new version,
+    even when the clock reads the same as at the last change (two edits in one tick)."""
+    row.updated_at = clock.now()
+    flag_modified(row, "updated_at")
 
 
 class VersionedMixin:
@@ -59,4 +65,4 @@ class VersionedMixin:
         return {"version_id_col": cls.version}
 
 
-__all__ = ["Base", "TimestampMixin", "UTCDateTime", "VersionedMixin", "func", "utcnow"]
+__all__ = ["Base", "TimestampMixin", "UTCDateTime", "VersionedMixin", "func", "touch"]

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app import clock
+from app.models.base import Base, UTCDateTime
 from app.models.enums import DocumentKind, DocumentOrigin, PdfVariant, db_enum
 
 
@@ -50,5 +51,5 @@ class Document(Base):
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     # Printed under the QR code of every page; opens the public verification of the document.
     verification_code: Mapped[str | None] = mapped_column(String(14), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app import clock
+from app.models.base import Base, UTCDateTime
 from app.models.enums import EventType, db_enum
 
 
@@ -23,6 +24,6 @@ class Event(Base):
     # Names an event that must happen once (a reminder for one date and lead time): a second
     # sweep, or two at once, cannot write it twice.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     # When the dispatcher queued its deliveries (webhooks, email); None until then.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

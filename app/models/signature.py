@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app import clock
+from app.models.base import Base, UTCDateTime
 from app.models.enums import SignatureMethod, SignatureStatus, db_enum
 from app.models.party import Representative
 
@@ -60,7 +61,7 @@ class Signature(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500))
     # The signer's certificate as read for a PAdES signature: name, RFCs, CURP, serial, issuer.
     certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     representative: Mapped[Representative] = relationship(lazy="raise")

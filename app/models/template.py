@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app import clock
+from app.models.base import Base, UTCDateTime
 
 
 class Template(Base):
@@ -16,7 +17,7 @@ class Template(Base):
     key: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     versions: Mapped[list["TemplateVersion"]] = relationship(
         back_populates="template", lazy="raise", order_by="TemplateVersion.number"
@@ -40,7 +41,7 @@ class TemplateVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     # "shipped" (from templates/ in the repository) or "uploaded" (by an admin).
     origin: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     template: Mapped[Template] = relationship(back_populates="versions", lazy="raise")

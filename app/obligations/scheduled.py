@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db import session_factory
 from app.events.service import emit
 from app.models import Agreement, Obligation
-from app.models.base import utcnow
+from app.models.base import touch
 from app.models.enums import AgreementStatus, EventType, ObligationStatus, RenewalMode
 from app.obligations.recurrence import add_months
 from app.obligations.service import event_payload
@@ -104,7 +104,7 @@ def _renew(session: Session, agreement: Agreement, today: date, actor: Principal
         periods += 1
         new = add_months(old, periods * agreement.renewal_months)
     agreement.expiry_date = new
-    agreement.updated_at = utcnow()
+    touch(agreement)
     session.flush()
     audit.record(
         session,

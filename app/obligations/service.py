@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.agreements import repository as agreements
 from app.audit import service as audit
 from app.auth.principal import Principal
@@ -17,7 +18,6 @@ from app.documents.storage import Storage
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.events.service import emit
 from app.models import Agreement, Obligation, Representative
-from app.models.base import utcnow
 from app.models.enums import (
     OPEN_OBLIGATIONS,
     AgreementStatus,
@@ -227,7 +227,7 @@ def fulfill(
     before = obligation.status.value
     obligation.status = ObligationStatus.FULFILLED
     obligation.note = note
-    obligation.decided_at = utcnow()
+    obligation.decided_at = clock.now()
     obligation.decided_by = actor.as_actor()
     obligation.evidence = kept
     session.flush()
@@ -259,7 +259,7 @@ def waive(*, session: Session, obligation: Obligation, reason: str, actor: Princ
     before = obligation.status.value
     obligation.status = ObligationStatus.WAIVED
     obligation.note = reason
-    obligation.decided_at = utcnow()
+    obligation.decided_at = clock.now()
     obligation.decided_by = actor.as_actor()
     session.flush()
     audit.record(

@@ -10,7 +10,7 @@ from app.catalog import service as catalog
 from app.errors import NotFound, Unprocessable
 from app.kit import changed_fields, searchable
 from app.models import Party, Representative
-from app.models.base import utcnow
+from app.models.base import touch
 from app.models.enums import PartyKind
 from app.parties import repository
 from app.parties.schemas import (
@@ -125,7 +125,7 @@ def update_party(*, session: Session, party: Party, data: PartyUpdate, actor: Pr
     party.search_text = searchable(party.name, party.legal_name, party.rfc)
     diff = changed_fields(before, snapshot_party(party))
     if diff:
-        party.updated_at = utcnow()
+        touch(party)
         session.flush()
         audit.record(
             session, actor=actor, action="party.updated", entity=("party", party.id), changes=diff
@@ -161,7 +161,7 @@ def update_representative(
         setattr(representative, field, value)
     diff = changed_fields(before, snapshot_representative(representative))
     if diff:
-        representative.updated_at = utcnow()
+        touch(representative)
         session.flush()
         audit.record(
             session,

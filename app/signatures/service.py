@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.agreements import lifecycle
 from app.agreements import repository as agreements_repository
 from app.agreements import service as agreements
@@ -29,7 +30,6 @@ from app.documents.workers import JobError, JobOutOfMemory, JobTimeout
 from app.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable, problem
 from app.events.service import emit
 from app.models import Agreement, Document, Representative, Signature
-from app.models.base import utcnow
 from app.models.enums import (
     AgreementStatus,
     DocumentKind,
@@ -122,13 +122,16 @@ def sign_over(session: Session, agreement: Agreement) -> Document | None:
     signature given in this round so far (the last one given carries all the earlier ones)."""
     if agreement.signing_document_id is None:
         return None
-    signed = [
-        s
+    # Signatures are given one at a time under the agreement's lock, each PDF kept as a new
+    # document: the newest PDF is the one with the highest id (times can tie, ids cannot).
+    carried = [
+        s.evidence_document_id
         for s in repository.for_agreement(session, agreement.id)
-        if s.status is SignatureStatus.SIGNED and s.method is SignatureMethod.PADES
+        if s.status is SignatureStatus.SIGNED
+        and s.method is SignatureMethod.PADES
+        and s.evidence_document_id is not None
     ]
-    latest = max(signed, key=lambda s: (s.decided_at, s.id), default=None)
-    document_id = latest.evidence_document_id if latest else agreement.signing_document_id
+    document_id = max(carried, default=agreement.signing_document_id)
     return documents_repository.get(session, document_id) if document_id else None
 
 
@@ -348,7 +351,7 @@ def sign_pades_upload(
         )
     try:
         report: SignatureReport = crypto(
-            AcceptJob(base=base_bytes, signed=signed_pdf, trust=trust, at=utcnow())
+            AcceptJob(base=base_bytes, signed=signed_pdf, trust=trust, at=clock.now())
         )
     except JobError as error:
         raise _pades_problem(error) from None
@@ -371,7 +374,7 @@ def sign_pades_credentials(
         pdf=documents.content(signing.storage, base),
         credentials=credentials,
         trust=trust,
-        at=utcnow(),
+        at=clock.now(),
         field_name=f"Firma{signing.signature.id}",
         reason=f"Firma del convenio {signing.agreement.folio}",
         tsa_url=signing.settings.tsa_url,
@@ -473,7 +476,7 @@ def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureRepor
 
 def _decided(signature: Signature, actor: Principal) -> None:
     """When, and from where, the representative signed or declined."""
-    signature.decided_at = utcnow()
+    signature.decided_at = clock.now()
     signature.ip = actor.context.get("ip")
     signature.user_agent = (actor.context.get("user_agent") or "")[:500] or None
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field, field_validator
 
+from app import clock
 from app.auth.dependencies import Admin
 from app.config import API_PREFIX, get_settings
 from app.db import SessionDep
@@ -15,7 +16,6 @@ from app.events import deliveries
 from app.events.deliveries import DeliveryDetail, DeliveryRead, read
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import WebhookSubscription
-from app.models.base import utcnow
 from app.models.enums import DeliveryStatus, EventType
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import CreateSchema, Id
@@ -160,7 +160,7 @@ def resend_webhook_delivery(
         subscription_id=webhook_id,
         delivery_id=delivery_id,
         actor=actor,
-        now=utcnow(),
+        now=clock.now(),
     )
     return read(delivery, DeliveryRead)
 

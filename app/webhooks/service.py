@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import deliveries as events_deliveries
 from app.models import Delivery, WebhookSubscription
-from app.models.base import utcnow
 from app.models.enums import DeliveryStatus, EventType
 from app.webhooks import http
 
@@ -83,7 +83,7 @@ def delete_subscription(*, session: Session, subscription_id: int, actor: Princi
     subscription = get_subscription(session, subscription_id, for_update=True)
     if subscription.deleted_at is not None:
         raise Conflict(f"Webhook {subscription_id} was already deleted.")
-    subscription.deleted_at = utcnow()
+    subscription.deleted_at = clock.now()
     waiting = session.scalars(
         select(Delivery).where(
             Delivery.subscription_id == subscription.id,

@@ -1,16 +1,16 @@
 """Agreements through the API: creation, validation, search, edits and the lifecycle."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import today
 from app.models import Agreement, AuditEvent
+from tests.clock import TestClock, days_from_today
 from tests.conftest import Keys
 from tests.factories import (
     API,
@@ -68,7 +68,7 @@ def _three_parties(client: TestClient, keys: Keys) -> list[tuple[dict[str, Any],
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"expiry_date": "2026-01-15"}, "body.expiry_date"),
+        ({"expiry_date": "2000-01-15"}, "body.expiry_date"),  # before it takes effect
         ({"expiry_date": "2025-01-01"}, "body.expiry_date"),
         ({"title": ""}, "body.title"),
         ({"title": "x" * 1_000}, "body.title"),
@@ -151,8 +151,7 @@ def test_oversized_and_malformed_bodies_are_refused(
     assert _counts(db)[0] == before[0]
 
 
-def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -> None:
-    app.dependency_overrides[today] = lambda: date(2026, 6, 1)
+def test_filters_and_text_search(client: TestClient, keys: Keys) -> None:
     city, mayor = signing_party(
         client,
         keys.legal,
@@ -175,7 +174,7 @@ def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -
                 title="Coordinación en seguridad pública",
                 topics=["seguridad_publica"],
                 initiative=4,
-                expiry_date="2026-07-01",
+                expiry_date=days_from_today(30),
             ),
             headers=keys.legal,
         ),
@@ -190,7 +189,7 @@ def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -
                 title="Colaboración académica",
                 topics=["innovacion", "gobernanza"],
                 initiative=6,
-                expiry_date="2028-01-01",
+                expiry_date=days_from_today(600),
             ),
             headers=keys.legal,
         ),
@@ -226,7 +225,7 @@ def test_filters_and_text_search(client: TestClient, keys: Keys, app: FastAPI) -
     )["next_cursor"]
 
 
-def test_the_whole_lifecycle(client: TestClient, keys: Keys, app: FastAPI) -> None:
+def test_the_whole_lifecycle(client: TestClient, keys: Keys, clock: TestClock) -> None:
     created = agreement(client, keys.legal, parties=3)
     url = f"{API}/agreements/{created['id']}"
     illegal = client.post(f"{url}/transitions", json={"to": "active"}, headers=keys.legal)
@@ -245,13 +244,14 @@ def test_the_whole_lifecycle(client: TestClient, keys: Keys, app: FastAPI) -> No
         f"{url}/transitions", json={"to": "active", "signed_on": "2999-01-01"}, headers=keys.legal
     )
     assert future.status_code == 409
-    signed = move(client, keys.legal, created["id"], "active", signed_on="2026-02-01")
-    assert signed["status"] == "active" and signed["signed_on"] == "2026-02-01"
+    yesterday = days_from_today(-1)
+    signed = move(client, keys.legal, created["id"], "active", signed_on=yesterday)
+    assert signed["status"] == "active" and signed["signed_on"] == yesterday
     assert signed["allowed_transitions"] == ["expired", "terminated"]
 
     early = client.post(f"{url}/transitions", json={"to": "expired"}, headers=keys.legal)
     assert early.status_code == 409
-    app.dependency_overrides[today] = lambda: date(2028, 1, 1)
+    clock.advance(timedelta(days=731))  # the day after it expires
     expired = move(client, keys.legal, created["id"], "expired")
     assert expired["status"] == "expired" and expired["allowed_transitions"] == []
     final = client.post(
@@ -362,13 +362,13 @@ def test_viewers_write_nothing(client: TestClient, keys: Keys, db: Session) -> N
     assert _counts(db) == before
 
 
-def test_expiring_window_uses_todays_date(client: TestClient, keys: Keys, app: FastAPI) -> None:
-    app.dependency_overrides[today] = lambda: date(2027, 12, 1)
-    created = agreement(client, keys.legal)  # expires 2027-12-31
+def test_expiring_window_uses_todays_date(client: TestClient, keys: Keys, clock: TestClock) -> None:
+    created = agreement(client, keys.legal)  # expires in 730 days
     params = {"expiring_within_days": 30, "party_id": created["parties"][0]["party"]["id"]}
+    clock.advance(timedelta(days=700))
     found = ok(client.get(f"{API}/agreements", params=params, headers=keys.viewer))
     assert [a["id"] for a in found["items"]] == [created["id"]]
-    app.dependency_overrides[today] = lambda: date(2027, 12, 1) - timedelta(days=60)
+    clock.advance(timedelta(days=-60))
     found = ok(client.get(f"{API}/agreements", params=params, headers=keys.viewer))
     assert found["items"] == []
 

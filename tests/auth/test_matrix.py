@@ -18,12 +18,13 @@ from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.events.dispatch import fan_out
 from app.models import Delivery
-from app.models.base import utcnow
 from app.models.enums import DeliveryChannel, DeliveryStatus
+from tests.clock import days_from_today
 from tests.conftest import Keys
 from tests.factories import API, agreement, agreement_payload, ok, party, representative
 
@@ -217,7 +218,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
         body = {
             "party_id": created["parties"][0]["party"]["id"],
             "description": "Informe trimestral",
-            "due_date": "2026-03-31",
+            "due_date": days_from_today(60),
         }
         url = f"{API}/agreements/{created['id']}/obligations"
         return int(ok(client.post(url, json=body, headers=keys.legal), 201)["items"][0]["id"])
@@ -235,7 +236,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
     hook = {"url": "https://8.8.8.8/hook", "event_types": ["agreement.status_changed"]}
     webhook = ok(client.post(f"{API}/webhooks", json=hook, headers=keys.admin), 201)["id"]
     signature_a, signature_b = in_signature(created_a), in_signature(created_b)
-    fan_out(db, get_settings(), utcnow())
+    fan_out(db, get_settings(), clock.now())
     db.flush()
     delivery = db.scalars(select(Delivery).where(Delivery.subscription_id == webhook)).first()
     assert delivery is not None
@@ -247,7 +248,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
         email="presidencia@tlalnepantla.gob.mx",
         status=DeliveryStatus.FAILED,
         attempts=1,
-        next_attempt_at=utcnow(),
+        next_attempt_at=clock.now(),
     )
     db.add(email)
     db.flush()

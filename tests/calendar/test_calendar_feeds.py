@@ -4,16 +4,24 @@ with the icalendar package), one party's feed, and revocation."""
 from datetime import date
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
+from tests.clock import FEBRUARY_2026, TERM_2026_2027, TestClock
 from tests.conftest import Keys
 from tests.factories import API, agreement, move, ok
 
 
+@pytest.fixture(autouse=True)
+def _february_2026(clock: TestClock) -> None:
+    """These tests are written around the calendar of early 2026."""
+    clock.set(FEBRUARY_2026)
+
+
 def _active(client: TestClient, keys: Keys, **fields: Any) -> dict[str, Any]:
-    created = agreement(client, keys.legal, **fields)
+    created = agreement(client, keys.legal, **{**TERM_2026_2027, **fields})
     move(client, keys.legal, created["id"], "in_review", "approved", "in_signature")
     return move(client, keys.legal, created["id"], "active", signed_on="2026-01-20")
 

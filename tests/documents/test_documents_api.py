@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.documents import router as documents_router
 from app.models import AuditEvent, Document
+from tests.clock import TERM_2026_2027
 from tests.conftest import Keys
 from tests.factories import API, agreement, move, ok
 
@@ -362,7 +363,9 @@ def test_signatories_see_only_their_agreements_documents(
 def test_a_browser_gets_the_verification_as_a_page_in_spanish(
     client: TestClient, keys: Keys
 ) -> None:
-    created = agreement(client, keys.legal, title="Convenio <b>de</b> catastro & predial")
+    created = agreement(
+        client, keys.legal, title="Convenio <b>de</b> catastro & predial", **TERM_2026_2027
+    )
     document = _generate(client, keys.legal, created["id"])
     browser = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
     page = client.get(f"{API}/verify/{document['verification_code']}", headers=browser)

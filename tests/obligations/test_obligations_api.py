@@ -11,8 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Document, Obligation
+from tests.clock import FEBRUARY_2026, TERM_2026_2027, TestClock
 from tests.conftest import Keys
 from tests.factories import API, agreement, move, ok
+
+
+@pytest.fixture(autouse=True)
+def _february_2026(clock: TestClock) -> None:
+    """These tests are written around the calendar of early 2026."""
+    clock.set(FEBRUARY_2026)
 
 
 def _pdf() -> bytes:
@@ -45,7 +52,7 @@ def _counts(db: Session) -> tuple[int, int, int]:
 def test_an_obligation_by_date_by_business_days_or_recurring(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
-    created = agreement(client, keys.legal)
+    created = agreement(client, keys.legal, **TERM_2026_2027)
     one = ok(_create(client, keys, created, due_date="2026-03-31", clause=1), 201)["items"]
     assert [(o["due_date"], o["status"], o["clause"], o["series"]) for o in one] == [
         ("2026-03-31", "pending", 1, None)
@@ -151,7 +158,7 @@ def test_an_obligation_by_date_by_business_days_or_recurring(
 def test_bad_obligations_are_refused_and_change_nothing(
     client: TestClient, keys: Keys, db: Session, body: dict[str, Any], field: str
 ) -> None:
-    created = agreement(client, keys.legal)
+    created = agreement(client, keys.legal, **TERM_2026_2027)
     before = _counts(db)
     response = _create(client, keys, created, **body)
     assert response.status_code == 422, response.text
@@ -181,7 +188,7 @@ def test_a_recurrence_that_would_expand_to_thousands_is_refused(
 
 
 def test_fulfilling_with_evidence_and_waiving(client: TestClient, keys: Keys, db: Session) -> None:
-    created = agreement(client, keys.legal)
+    created = agreement(client, keys.legal, **TERM_2026_2027)
     first, second = ok(
         _create(
             client,
@@ -249,8 +256,8 @@ def test_fulfilling_with_evidence_and_waiving(client: TestClient, keys: Keys, db
 def test_a_signatory_fulfils_only_what_its_own_party_owes(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
-    mine = agreement(client, keys.legal)
-    theirs = agreement(client, keys.legal)
+    mine = agreement(client, keys.legal, **TERM_2026_2027)
+    theirs = agreement(client, keys.legal, **TERM_2026_2027)
     me = keys.signatory(db, mine["parties"][0]["signatories"][0]["representative_id"])
     own = ok(_create(client, keys, mine, due_date="2026-03-31"), 201)["items"][0]
     partner = ok(
@@ -289,7 +296,7 @@ def test_a_signatory_fulfils_only_what_its_own_party_owes(
 def test_an_ended_agreement_takes_no_new_obligations(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
-    created = agreement(client, keys.legal)
+    created = agreement(client, keys.legal, **TERM_2026_2027)
     move(client, keys.legal, created["id"], "cancelled", reason="No se firmará")
     response = _create(client, keys, created, due_date="2026-03-31")
     assert response.status_code == 409

@@ -18,9 +18,16 @@ from app.main import create_app
 from app.models import AuditEvent, Event
 from app.models.enums import EventType
 from app.obligations.scheduled import SweepReport, sweep
+from tests.clock import FEBRUARY_2026, TestClock
 from tests.conftest import Keys
 from tests.databases import new_database
 from tests.factories import API, agreement, move, ok
+
+
+@pytest.fixture(autouse=True)
+def _february_2026(clock: TestClock) -> None:
+    """These tests are written around the calendar of early 2026."""
+    clock.set(FEBRUARY_2026)
 
 
 def _active(client: TestClient, keys: Keys, **fields: Any) -> dict[str, Any]:

@@ -16,8 +16,16 @@ from app.models import AuditEvent, Event
 from app.models.enums import Role
 from app.obligations.scheduled import SweepReport, sweep
 from tests.agreements.test_concurrency import concurrently
+from tests.clock import FEBRUARY_2026, TestClock
 from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, move, ok, signing_party
+
+
+@pytest.fixture(autouse=True)
+def _february_2026(clock: TestClock) -> None:
+    """These tests are written around the calendar of early 2026."""
+    clock.set(FEBRUARY_2026)
+
 
 pytestmark = pytest.mark.slow
 

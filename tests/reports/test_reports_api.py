@@ -6,6 +6,7 @@ import io
 from datetime import date
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -15,12 +16,19 @@ from app.clock import today
 from app.config import get_settings
 from app.obligations.scheduled import sweep
 from app.reports.transparency import COLUMNS, COUNTERPART_COLUMNS
+from tests.clock import FEBRUARY_2026, TERM_2026_2027, TestClock
 from tests.conftest import Keys
 from tests.factories import API, agreement, agreement_payload, move, ok, party, representative
 
 
+@pytest.fixture(autouse=True)
+def _february_2026(clock: TestClock) -> None:
+    """These tests are written around the calendar of early 2026."""
+    clock.set(FEBRUARY_2026)
+
+
 def _active(client: TestClient, keys: Keys, **fields: Any) -> dict[str, Any]:
-    created = agreement(client, keys.legal, **fields)
+    created = agreement(client, keys.legal, **{**TERM_2026_2027, **fields})
     move(client, keys.legal, created["id"], "in_review", "approved", "in_signature")
     return move(client, keys.legal, created["id"], "active", signed_on="2026-01-20")
 
@@ -99,7 +107,9 @@ def test_the_transparency_export_opens_back(client: TestClient, keys: Keys, db: 
     created = ok(
         client.post(
             f"{API}/agreements",
-            json=agreement_payload(signers, kind="concertacion", title="=Convenio de obra"),
+            json=agreement_payload(
+                signers, kind="concertacion", title="=Convenio de obra", **TERM_2026_2027
+            ),
             headers=keys.legal,
         ),
         201,

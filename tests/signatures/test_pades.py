@@ -10,7 +10,7 @@ import io
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asn1crypto import core  # type: ignore[import-untyped,unused-ignore]
@@ -50,11 +50,12 @@ from app.signatures.pades import (
     WrongPassword,
 )
 from app.signatures.sat import identity_of
+from tests.clock import RUN_STARTED
 from tests.signatures.pki import EFirma, Pki, test_pki
 from tests.signatures.tsa import local_tsa
 
 PASSWORD = "Secreto-de-prueba-1"
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = RUN_STARTED  # the moment every test starts at, and the test PKI is valid around
 
 # The municipio's representative signs with the municipio's certificate (persona moral: the
 # entity's RFC, then its representative's); the others with their own (persona física), one of
@@ -368,7 +369,7 @@ def test_a_timestamp_from_the_tsa_is_embedded_and_trusted(pki: Pki) -> None:
     _assert_sound(report)
     assert report.timestamp and report.timestamp_trusted and report.time_source == "timestamp"
     assert report.signing_time is not None
-    assert abs(report.signing_time - datetime.now(UTC)) < timedelta(minutes=1)
+    assert report.signing_time == NOW  # the TSA's time: the service's clock, as here
     (verified,) = VerifyJob(signed.pdf, pki.trust).run()
     assert verified.time_source == "timestamp" and verified.timestamp_trusted
     # Trusting nothing of this PKI: neither the signer nor the timestamp is trusted.

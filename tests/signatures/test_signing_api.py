@@ -7,7 +7,7 @@ e.firma; never real ones."""
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import get_settings
 from app.models import AuditEvent, Document, Signature
 from app.signatures.pades import Credentials, SignJob
@@ -156,7 +157,7 @@ def _sign_locally(pdf: bytes, firma: EFirma, pki: Pki, field: str) -> bytes:
         pdf=pdf,
         credentials=Credentials(password=firma.password, pkcs12=firma.p12),
         trust=pki.trust,
-        at=datetime.now(UTC),
+        at=clock.now(),
         field_name=field,
         reason="Firma del convenio",
     )
@@ -299,7 +300,7 @@ def test_every_bad_signature_is_refused_and_nothing_is_recorded(
     signing = _prepare(client, keys, db, orders={"municipio": 1, "estado": 1, "federacion": 1})
     name, rfc, curp = PEOPLE["municipio"]
     good = _efirma(pki, "municipio")
-    now = datetime.now(UTC)
+    now = clock.now()
     expired = _efirma(
         pki, "municipio", not_before=now - timedelta(days=800), not_after=now - timedelta(days=1)
     )

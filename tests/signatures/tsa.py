@@ -16,6 +16,7 @@ from asn1crypto import keys, tsp, x509  # type: ignore[import-untyped,unused-ign
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.timestamps import DummyTimeStamper
 
+from app import clock
 from tests.signatures.pki import Pki
 
 Answer = Literal["ok", "garbage", "error"]
@@ -48,6 +49,8 @@ def local_tsa(pki: Pki, *, answer: Answer = "ok") -> Iterator[str]:
             if answer == "garbage":
                 reply = b"this is not a timestamp"
             else:
+                # The time a TSA vouches for is the service's clock, as every time in the tests.
+                timestamper.fixed_dt = clock.now()
                 reply = timestamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")

@@ -2,7 +2,7 @@
 delivery and fails the first attempts; the dispatcher driven with a controllable clock."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,13 @@ from app.events.dispatch import DispatchReport, claim, dispatch, fan_out, retry_
 from app.main import create_app
 from app.models import Delivery
 from app.models.enums import DeliveryStatus, Role
+from tests.clock import CLOCK, RUN_STARTED
 from tests.conftest import Keys
 from tests.databases import api_key, new_database
 from tests.factories import API, agreement, agreement_payload, move, ok, signing_party
 from tests.webhooks.conftest import Receiver
 
-T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+T0 = RUN_STARTED  # every test starts there
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,9 @@ def _subscribe(client: TestClient, keys: Keys, url: str, *event_types: str) -> d
 
 
 def _run(sessions: sessionmaker[Session], at: datetime) -> DispatchReport:
-    return dispatch(sessions, get_settings(), clock=lambda: at)
+    """One pass of the dispatcher with the service's clock at ``at``."""
+    CLOCK.set(at)
+    return dispatch(sessions, get_settings())
 
 
 def test_a_delivery_is_retried_with_backoff_until_the_receiver_takes_it(

@@ -18,14 +18,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
-from app.events.dispatch import dispatch
+from app.events.dispatch import DispatchReport, dispatch
 from app.models import Delivery
 from app.models.enums import DeliveryChannel, DeliveryStatus
 from app.obligations.scheduled import sweep
+from tests.clock import CLOCK, TestClock
 from tests.conftest import Keys
 from tests.factories import API, agreement_payload, move, ok, party, representative
 
+# These reminders are about convenios that expire in December 2026: the tests run on its first.
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _on_the_first_of_december(clock: TestClock) -> None:
+    clock.set(NOW)
 
 
 @dataclass
@@ -124,6 +131,12 @@ def _active_agreement(client: TestClient, keys: Keys, **fields: Any) -> tuple[di
     return created, municipio, estado
 
 
+def _dispatch(sessions: sessionmaker[Session], at: datetime) -> DispatchReport:
+    """One pass of the dispatcher with the service's clock at ``at``."""
+    CLOCK.set(at)
+    return dispatch(sessions, get_settings())
+
+
 def _activate(client: TestClient, keys: Keys, agreement_id: int) -> None:
     move(client, keys.legal, agreement_id, "in_review", "approved", "in_signature")
     move(client, keys.legal, agreement_id, "active", signed_on="2026-01-20")
@@ -132,7 +145,7 @@ def _activate(client: TestClient, keys: Keys, agreement_id: int) -> None:
 def _sweep_and_deliver(db: Session, sessions: sessionmaker[Session], day: date) -> None:
     sweep(db, today=day, settings=get_settings())
     db.flush()
-    dispatch(sessions, get_settings(), clock=lambda: NOW)
+    _dispatch(sessions, NOW)
 
 
 def test_reminders_reach_representatives_and_contacts_once_in_spanish(
@@ -251,7 +264,7 @@ def test_a_refused_recipient_fails_at_once_and_the_others_still_get_theirs(
     url = f"{API}/email-deliveries/{listed[0]['id']}"
     assert client.post(f"{url}/resend", headers=keys.admin).status_code == 202
     assert client.post(f"{url}/resend", headers=keys.admin).status_code == 409  # queued
-    dispatch(sessions, get_settings(), clock=lambda: NOW + timedelta(hours=1))
+    _dispatch(sessions, NOW + timedelta(hours=1))
     detail = ok(client.get(url, headers=keys.admin))
     assert detail["status"] == "failed"
     assert [a["status_code"] for a in detail["attempt_log"]] == [550, 550]
@@ -272,7 +285,7 @@ def test_a_mail_server_that_is_down_is_tried_again_later(
     _activate(client, keys, created["id"])
     sweep(db, today=date(2026, 12, 1), settings=get_settings())
     db.flush()
-    report = dispatch(sessions, get_settings(), clock=lambda: NOW)
+    report = _dispatch(sessions, NOW)
     # One refused connection: the other messages wait for the next pass, not a timeout each.
     assert (report.queued, report.retrying, report.delivered) == (3, 1, 0)
     pending = db.scalars(select(Delivery).where(Delivery.channel == DeliveryChannel.EMAIL)).all()
@@ -289,4 +302,4 @@ def test_without_smtp_settings_no_email_is_queued(
     _activate(client, keys, created["id"])
     sweep(db, today=date(2026, 12, 1), settings=get_settings())
     db.flush()
-    assert dispatch(sessions, get_settings(), clock=lambda: NOW).queued == 0
+    assert _dispatch(sessions, NOW).queued == 0

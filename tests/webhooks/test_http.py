@@ -339,6 +339,7 @@ def test_the_connection_goes_to_the_address_resolved_once(
     assert request.headers["Host"] == f"hooks.example.com:{hooks.port}"
 
 
+@pytest.mark.realtime  # a timer thread enforces the deadline
 def test_a_slow_name_server_counts_against_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     real = socket.getaddrinfo
 
