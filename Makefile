@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sample run test test-dates install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -23,15 +23,20 @@ test: $(VENV)/.installed-dev test-system-deps
 
 # The tests that depend on the date, run with the machine's clock moved by libfaketime (child
 # processes too): more than a year ahead, and to 23:30 of 31 December in Mexico City (UTC-6),
-# when UTC is already in the next year. No test may pass only before some date. libfaketime
-# stops timed waits, so tests of real deadlines (marked `realtime`) stay out of these runs.
+# when UTC is already in the next year — both at once. No test may pass only before some date.
+# libfaketime stops timed waits, so tests of real deadlines (marked `realtime`) stay out, and so
+# do the concurrency ones (`slow`), which the first run has covered and which no date changes.
 DATED_TESTS = tests/test_clock.py tests/agreements tests/obligations tests/webhooks \
-	tests/calendar tests/signatures tests/reports
+	tests/calendar tests/signatures tests/reports tests/test_readme.py
+DATED_PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider -m 'not realtime and not slow' \
+	$(DATED_TESTS)
 test-dates: $(VENV)/.installed-dev test-system-deps
-	CONVENIOS_TEST_DATABASES=sqlite faketime -f '+400d' \
-		$(BIN)/python -m pytest -q -m 'not realtime' $(DATED_TESTS)
-	CONVENIOS_TEST_DATABASES=sqlite TZ=UTC faketime -f "@$$(( $$(date -u +%Y) + 1 ))-01-01 05:30:00" \
-		$(BIN)/python -m pytest -q -m 'not realtime' $(DATED_TESTS)
+	@$(MAKE) --no-print-directory -j2 test-dates-ahead test-dates-new-year
+test-dates-ahead:
+	CONVENIOS_TEST_DATABASES=sqlite faketime -f '+400d' $(DATED_PYTEST)
+test-dates-new-year:
+	CONVENIOS_TEST_DATABASES=sqlite TZ=UTC \
+		faketime -f "@$$(( $$(date -u +%Y) + 1 ))-01-01 05:30:00" $(DATED_PYTEST)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -21,6 +21,7 @@ from app.documents.scrub import scrub
 from app.documents.storage import storage_for
 from app.errors import ProblemError
 from app.models.enums import Role
+from app.schemas import Date
 from app.templates import service as templates
 
 T = TypeVar("T")
@@ -114,9 +115,8 @@ def catalog_import(args: argparse.Namespace) -> int:
 
 def storage_scrub(args: argparse.Namespace) -> int:
     storage = storage_for(get_settings().storage_url)
-    report = _in_transaction(
-        lambda session: scrub(session, storage, remove_orphans=args.remove_orphans)
-    )
+    sessions = session_factory(get_engine(), write=True)
+    report = scrub(sessions, storage, remove_orphans=args.remove_orphans)
     for document_id, sha256 in report.missing:
         print(f"MISSING   document {document_id}: {sha256}")
     for sha256 in report.corrupted:
@@ -126,7 +126,8 @@ def storage_scrub(args: argparse.Namespace) -> int:
     print(
         f"{report.rows} documents, {report.blobs} stored files: {len(report.missing)} missing, "
         f"{len(report.corrupted)} corrupted, {len(report.orphans)} without a document, "
-        f"{report.temporary_removed} interrupted writes cleaned up.",
+        f"{report.in_flight} being stored, {report.temporary_removed} interrupted writes "
+        "cleaned up.",
         file=sys.stderr,
     )
     return 0 if report.ok else 1
@@ -180,6 +181,14 @@ def demo_pki(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """A date given on the command line, held to the same rule as the API's dates."""
+    try:
+        return TypeAdapter(Date).validate_python(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.errors()[0]["msg"]) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convenios",
@@ -231,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-deliver", action="store_true", help="only sweep; leave deliveries to `serve`"
     )
     command.add_argument(
-        "--today", type=date.fromisoformat, help="the day to sweep for (default: today)"
+        "--today", type=_day, help="the day to sweep for, YYYY-MM-DD (default: today)"
     )
     command.set_defaults(run=sweep)
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     render_timeout_seconds: float = Field(default=20, gt=0, le=600)
     render_memory_mb: int = Field(default=1024, ge=256)
     render_max_pages: int = Field(default=300, ge=1)
+    # How many jobs may wait for a busy pool (renders, upload checks, signatures each), at most
+    # one job's time each; a job beyond them gets 503 with Retry-After at once.
+    worker_queue: int = Field(default=8, ge=0, le=1000)
     # The address people reach the service at. The QR code on every page of a generated PDF
     # opens {public_url}/api/v1/verify/{code}: the address is part of the PDF's bytes.
     public_url: str = Field(

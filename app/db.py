@@ -1,8 +1,9 @@
 """Engine, sessions and the one transaction of each request."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
@@ -14,6 +15,8 @@ from app.config import get_settings
 # write lock up front, so two writers queue instead of failing with "database is locked" when
 # both try to upgrade a read lock.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_COMPUTES = "__convenios_computes__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def make_engine(url: str) -> Engine:
@@ -56,10 +59,26 @@ def session_factory(engine: Engine, *, write: bool) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 
 
+def computes(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that changes data after CPU work — rendering, parsing, signing, validating.
+
+    Its request session only reads: the dependencies load what it acts on without locking it,
+    so no writer waits while it works. It records its result in a short transaction of its
+    own (`WritesDep`), where it locks what it changes and checks again what it read."""
+    setattr(endpoint, _COMPUTES, True)
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    route = request.scope.get("route")
+    computing = getattr(getattr(route, "endpoint", None), _COMPUTES, False)
+    return request.method not in READ_METHODS and not computing
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session and one transaction per request: committed here, and only here."""
     engine: Engine = request.app.state.engine
-    with session_factory(engine, write=request.method not in READ_METHODS)() as session:
+    with session_factory(engine, write=_writes(request))() as session:
         try:
             yield session
             session.commit()
@@ -72,9 +91,35 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def is_write(request: Request) -> bool:  # async: pure, so no worker thread hop
-    return request.method not in READ_METHODS
+    return _writes(request)
 
 
 # True when the request changes data: the rows it loads to change are locked until commit, so
 # concurrent writers queue on PostgreSQL as they do on SQLite, and each sees the last one's work.
 WriteIntent = Annotated[bool, Depends(is_write)]
+
+
+def end_reading(session: Session) -> None:
+    """A computing route lets go of its read transaction before the work: nothing it holds
+    keeps a snapshot open meanwhile, and what it reads afterwards is read afresh."""
+    session.commit()  # it wrote nothing; the objects stay loaded (expire_on_commit=False)
+
+
+class Writes:
+    """Short write transactions for a computing route: ``with writes() as session:`` commits
+    at the end of the block, or rolls back if it raises."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+
+async def get_writes(request: Request) -> Writes:  # async: it only builds an object
+    return Writes(session_factory(request.app.state.engine, write=True))
+
+
+WritesDep = Annotated[Writes, Depends(get_writes)]

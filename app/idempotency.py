@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.auth.dependencies import current_principal
@@ -49,26 +49,41 @@ class Idempotency:
         )
         self._record: IdempotencyRecord | None = None
 
-    def claim(self) -> None:
-        """Reserve the key for this request, or raise `Replay` with the first answer."""
+    def claim(self, session: Session | None = None) -> None:
+        """Reserve the key for this request in ``session`` (the request's own by default: a
+        computing route claims in the transaction that records its result), or raise `Replay`
+        with the first answer."""
         if self.key is None or self.api_key_id is None:
             return
-        existing = self._find()
+        session = session or self.session
+        existing = self._find(session)
         if existing is None:
             record = IdempotencyRecord(
                 api_key_id=self.api_key_id, key=self.key, request_hash=self.request_hash
             )
             try:
-                with self.session.begin_nested():
-                    self.session.add(record)
-                    self.session.flush()
+                with session.begin_nested():
+                    session.add(record)
+                    session.flush()
             except IntegrityError:
-                existing = self._find()
+                existing = self._find(session)
             else:
                 self._record = record
                 return
         if existing is None:  # pragma: no cover - the unique constraint just said it exists
             raise Conflict("The Idempotency-Key is being used by another request; retry.")
+        self._replay(existing)
+
+    def replay_if_answered(self) -> None:
+        """Before any work: raise `Replay` if a request with this key was already answered (a
+        computing route checks here, and claims the key when it records its result)."""
+        if self.key is None or self.api_key_id is None:
+            return
+        existing = self._find(self.session)
+        if existing is not None:
+            self._replay(existing)
+
+    def _replay(self, existing: IdempotencyRecord) -> None:
         if existing.request_hash != self.request_hash:
             raise IdempotencyMismatch(
                 "This Idempotency-Key was used for a different request; use a new key."
@@ -76,16 +91,18 @@ class Idempotency:
         raise Replay(existing)
 
     def remember(self, status_code: int, body: Any, headers: dict[str, str]) -> None:
-        """Store the answer that retries of this request will get."""
+        """Store the answer that retries of this request will get (in the claim's session)."""
         if self._record is None:
             return
         self._record.status_code = status_code
         self._record.body = body
         self._record.headers = headers
-        self.session.flush()
+        session = object_session(self._record)
+        assert session is not None  # claimed in a session that is still open
+        session.flush()
 
-    def _find(self) -> IdempotencyRecord | None:
-        return self.session.scalars(
+    def _find(self, session: Session) -> IdempotencyRecord | None:
+        return session.scalars(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.api_key_id == self.api_key_id,
                 IdempotencyRecord.key == self.key,

@@ -99,7 +99,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             "and social partners: parties, content, lifecycle and a tamper-evident history. "
             "Authenticate with `Authorization: Bearer <key>`; errors are RFC 9457 problems. "
             "Bodies are JSON with the types shown (a number is not a string of digits, a date "
-            "is `YYYY-MM-DD`), and no text may contain the NUL character (U+0000)."
+            "is `YYYY-MM-DD` between 1900-01-01 and 2999-12-31), or multipart forms on the "
+            "routes that take files, whose text fields may not be empty; no text may contain "
+            "control characters other than tab and line breaks (NUL included)."
         ),
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,

@@ -97,19 +97,49 @@ def _full_date(value: Any) -> Any:
     raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
 
 
+# The dates a client may send. Whatever the service works out from one — a term in días
+# hábiles, a recurrence, a renewal, a notice period, the next day in a calendar feed — then stays
+# far from the ends of the calendar (years 1 and 9999), where date arithmetic overflows.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def within_calendar(value: date) -> date:
+    """``value`` if it lies between `EARLIEST_DATE` and `LATEST_DATE`."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise PydanticCustomError(
+            "date_range",
+            "Input should be a date from {earliest} to {latest}",
+            {"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )
+    return value
+
+
 # FastAPI validates a JSON body in pydantic's lax Python mode, where "12", 12.0 and true pass for
 # an integer, 0 and "yes" for a boolean, and 0 or "2026-01-15T00:00:00" for a date. The values
 # of a body must have the JSON type the OpenAPI document gives them, so bodies use these types.
 Integer = Annotated[int, BeforeValidator(json_integer)]
 Boolean = Annotated[bool, Strict()]
-Date = Annotated[date, BeforeValidator(_full_date)]
+Date = Annotated[date, BeforeValidator(_full_date), AfterValidator(within_calendar)]
 BodyId = Annotated[int, BeforeValidator(json_integer), Field(ge=1, le=MAX_ID)]
 
 
+# Control characters have no place in a convenio's text (nor in the XML of its PDF's metadata),
+# except the tab and the line breaks; NUL, besides, no PostgreSQL text column can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def storable_text(value: str) -> str:
-    """``value`` if every database can store it: no NUL character, no lone surrogate."""
-    if "\x00" in value:
-        raise ValueError("text may not contain NUL (U+0000) characters")
+    """``value`` if it is text every database stores and every document prints: no control
+    character but tab and line breaks, no lone surrogate."""
+    control = _CONTROL.search(value)
+    if control:
+        code = f"U+{ord(control.group()):04X}"
+        name = "NUL" if code == "U+0000" else "a control character"
+        raise ValueError(
+            f"text may not contain {name} ({code}, at character {control.start()}); only tab "
+            "and line breaks are allowed"
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

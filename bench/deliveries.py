@@ -69,6 +69,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_port}/hook"
 
     def subscribe(target: str) -> None:
+        service.check_target(target, settings)
         with sessions() as session, session.begin():
             service.create_subscription(
                 session=session,
@@ -76,7 +77,6 @@ def main() -> None:
                 event_types=[EventType.AGREEMENT_STATUS_CHANGED],
                 description="bench",
                 actor=operator("bench"),
-                settings=settings,
             )
 
     def write_events(count: int) -> None:

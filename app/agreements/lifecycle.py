@@ -5,7 +5,7 @@ from any state before active. A reviewer can send an agreement back (in_review �
 approved → in_review), and a declined signature sends it from in_signature to in_review.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from app.models.enums import AgreementStatus as S
@@ -79,13 +79,27 @@ def after_edit(state: S) -> S:
     return S.IN_REVIEW if state is S.APPROVED else state
 
 
+def open_moves(current: S, facts: Facts) -> tuple[S, ...]:
+    """The moves from ``current`` that nothing in ``facts`` stands in the way of — a reason,
+    where a move needs one, being the client's to give — in lifecycle order."""
+    with_reason = replace(facts, reason=facts.reason or "given")
+    return tuple(
+        target
+        for target in allowed_from(current)
+        if not _guard_problems(current, target, with_reason)
+    )
+
+
 def check(current: S, target: S, facts: Facts) -> Refusal | None:
-    """None when ``current → target`` may happen with ``facts``, else why not."""
-    allowed = allowed_from(current)
+    """None when ``current → target`` may happen with ``facts``, else why not, with the moves
+    that could happen instead (never the one refused)."""
     if target not in TRANSITIONS[current]:
-        return Refusal(illegal=True, allowed=allowed)
-    problems = list(_guard_problems(current, target, facts))
-    return Refusal(illegal=False, allowed=allowed, problems=tuple(problems)) if problems else None
+        return Refusal(illegal=True, allowed=open_moves(current, facts))
+    problems = tuple(_guard_problems(current, target, facts))
+    if not problems:
+        return None
+    allowed = tuple(move for move in open_moves(current, facts) if move is not target)
+    return Refusal(illegal=False, allowed=allowed, problems=problems)
 
 
 def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:

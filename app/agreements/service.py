@@ -389,9 +389,11 @@ def transition(
     if refusal is not None:
         allowed = [state.value for state in refusal.allowed]
         if refusal.illegal:
+            final = not lifecycle.allowed_from(agreement.status)
+            moves = ", ".join(allowed) or ("nothing (final)" if final else "nothing yet")
             raise InvalidTransition(
                 f"Agreement {agreement.folio} is {agreement.status.value} and cannot move to "
-                f"{request.to.value}; it can move to: {', '.join(allowed) or 'nothing (final)'}.",
+                f"{request.to.value}; it can move to: {moves}.",
                 allowed=allowed,
             )
         raise InvalidTransition(

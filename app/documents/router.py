@@ -12,8 +12,9 @@ from app.agreements import repository as agreements
 from app.agreements.dependencies import AgreementDep
 from app.auth.dependencies import AnyRole, Writer
 from app.config import API_PREFIX, Settings, get_settings
-from app.db import SessionDep
+from app.db import SessionDep, WritesDep, computes, end_reading
 from app.documents import delivery, repository, service, verification
+from app.documents.blobs import staging
 from app.documents.inspection import HEADER_WINDOW
 from app.documents.runners import crypto_runner, get_storage, inspect_runner, render_runner
 from app.documents.schemas import (
@@ -24,6 +25,7 @@ from app.documents.schemas import (
 )
 from app.documents.service import GenerateRequest, Upload
 from app.errors import problem, problem_responses
+from app.forms import CheckedForm
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
@@ -86,13 +88,15 @@ def _answer(
     status_code=201,
     responses={
         200: {"description": "The document already generated from the same inputs."},
-        **problem_responses(404, 409, 413, 415),
+        **problem_responses(404, 409, 413, 415, 503),
     },
 )
+@computes
 def generate_document(
     agreement: AgreementDep,  # before the role: a signatory gets 404 for others' agreements
     actor: Writer,
     session: SessionDep,
+    writes: WritesDep,
     idempotency: IdempotencyDep,
     response: Response,
     payload: DocumentGenerate | None = None,
@@ -100,12 +104,14 @@ def generate_document(
     """Generate the convenio PDF of the agreement as it is now.
 
     The same agreement content with the same template version and variant gives the same
-    bytes; asking again returns the existing document (200) instead of rendering (201).
+    bytes; asking again returns the existing document (200) instead of rendering (201). When
+    every render worker is busy and enough requests wait already, the answer is 503 with
+    `Retry-After`.
     """
-    idempotency.claim()
+    idempotency.replay_if_answered()
     payload = payload or DocumentGenerate()
     settings = get_settings()
-    document, created = service.generate(
+    plan = service.plan_generation(
         session,
         agreement,
         GenerateRequest(
@@ -113,12 +119,24 @@ def generate_document(
             template_version=payload.template_version,
             variant=payload.variant,
         ),
-        actor=actor,
         settings=settings,
-        render=render_runner(),
-        storage=get_storage(),
     )
-    return _answer(response, idempotency, _read(session, document, settings), created=created)
+    end_reading(session)
+    if plan.existing is not None:
+        with writes() as recording:
+            idempotency.claim(recording)
+            body = _read(recording, plan.existing, settings)
+            return _answer(response, idempotency, body, created=False)
+    rendered = service.render(plan, render=render_runner())
+    with staging(writes.sessions, get_storage()) as stage:
+        file = stage.put(rendered.pdf)
+        with writes() as recording:
+            idempotency.claim(recording)
+            document, created = service.record_generated(
+                recording, plan, rendered, file, stage=stage, actor=actor, settings=settings
+            )
+            body = _read(recording, document, settings)
+            return _answer(response, idempotency, body, created=created)
 
 
 @router.get("/agreements/{agreement_id}/documents", responses=problem_responses(404))
@@ -146,17 +164,20 @@ def safe_filename(raw: str | None) -> str | None:
     status_code=201,
     responses={
         200: {"description": "The same file was already a document of this agreement."},
-        **problem_responses(404, 409, 413, 415),
+        **problem_responses(404, 409, 413, 415, 503),
     },
 )
+@computes
 def upload_document(
-    agreement: AgreementDep,  # before the role, as in generate_document
+    agreement: AgreementDep,  # before the role: a signatory gets 404 for others' agreements
     actor: Writer,
     session: SessionDep,
+    writes: WritesDep,
     idempotency: IdempotencyDep,
     response: Response,
     file: Annotated[UploadFile, File(description="The PDF.")],
     kind: Annotated[DocumentKind, Form(description="annex, signed_copy or evidence.")],
+    form: CheckedForm,
     title: Annotated[QueryText | None, Form(min_length=1, max_length=300)] = None,
 ) -> DocumentRead:
     """Upload an outside PDF (an annex, a scan of the signed convenio, evidence) as multipart.
@@ -165,7 +186,7 @@ def upload_document(
     PDF gets 415; a corrupt, encrypted or hostile one gets 422. The size limit is the setting
     `CONVENIOS_MAX_UPLOAD_BYTES` (25 MB by default; larger bodies get 413).
     """
-    idempotency.claim()
+    idempotency.replay_if_answered()
     settings = get_settings()
     incoming = Upload(
         data=file.file.read(),
@@ -173,16 +194,18 @@ def upload_document(
         title=title,
         filename=safe_filename(file.filename),
     )
-    document, created = service.upload(
-        session,
-        agreement,
-        incoming,
-        actor=actor,
-        settings=settings,
-        inspect=inspect_runner(),
-        storage=get_storage(),
-    )
-    return _answer(response, idempotency, _read(session, document, settings), created=created)
+    service.check_upload(agreement, incoming)
+    end_reading(session)
+    facts = service.check_pdf(incoming.data, settings=settings, inspect=inspect_runner())
+    with staging(writes.sessions, get_storage()) as stage:
+        stored = stage.put(incoming.data)
+        with writes() as recording:
+            idempotency.claim(recording)
+            document, created = service.record_upload(
+                recording, agreement.id, incoming, facts, stored, stage=stage, actor=actor
+            )
+            body = _read(recording, document, settings)
+            return _answer(response, idempotency, body, created=created)
 
 
 @router.get("/documents/{document_id}", responses=problem_responses(404))
@@ -256,9 +279,12 @@ def verify_reference(
     return found
 
 
-@public_router.post("", responses=problem_responses(413, 415, 422))
+@public_router.post("", responses=problem_responses(413, 415, 422, 503))
+@computes  # it writes nothing: a read, however long the hashing and validation take
 def verify_file(
-    session: SessionDep, file: Annotated[UploadFile, File(description="The PDF to check.")]
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="The PDF to check.")],
+    form: CheckedForm,
 ) -> Verification:
     """Is this file a document convenios knows? Upload the PDF; it is hashed, not kept."""
     if b"%PDF-" not in file.file.read(HEADER_WINDOW):

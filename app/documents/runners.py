@@ -25,6 +25,7 @@ def pool_runner(name: str, *, timeout: float, memory_mb: int) -> Runner:
             size=settings.render_workers,
             timeout=timeout,
             memory_mb=memory_mb,
+            max_waiting=settings.worker_queue,
             preload=WORKER_MODULES,
         ),
     ).run

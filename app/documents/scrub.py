@@ -1,12 +1,20 @@
 """Checking stored documents against the database, which is the truth (DESIGN, storage rules):
-a row whose blob is missing or no longer hashes to its digest is an error; a blob without a row
-is garbage left by a write that never committed; a temporary file is an interrupted write."""
+a row whose blob is missing or no longer hashes to its digest is an error; a blob that neither
+a row nor a live lease holds is garbage left by a write that never committed; a temporary file
+is an interrupted write.
+
+Safe at any moment, beside any number of writers and of other scrubs: the rows are read, and
+the blobs re-hashed, with no transaction open; each file that looks orphaned is looked at again
+under its lock (`app.documents.blobs`) before it is removed, so a file whose row commits a
+moment later — or is about to — is left alone.
+"""
 
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.documents.blobs import held, remove_unless_held
 from app.documents.storage import LocalStorage
 from app.models import Document
 
@@ -18,6 +26,8 @@ class ScrubReport:
     missing: list[tuple[int, str]] = field(default_factory=list)  # (document id, sha256)
     corrupted: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    # Files without a row when listed, held by then: their rows were being written.
+    in_flight: int = 0
     temporary_removed: int = 0
 
     @property
@@ -25,20 +35,30 @@ class ScrubReport:
         return not self.missing and not self.corrupted
 
 
-def scrub(session: Session, storage: LocalStorage, *, remove_orphans: bool = False) -> ScrubReport:
+def scrub(
+    sessions: sessionmaker[Session], storage: LocalStorage, *, remove_orphans: bool = False
+) -> ScrubReport:
     """Re-hash every stored blob and compare with every document row."""
     report = ScrubReport()
-    rows = session.execute(select(Document.id, Document.sha256)).all()
+    # Rows first, then the listing: a row read here had its file stored before it committed.
+    with sessions() as session:
+        rows = session.execute(select(Document.id, Document.sha256)).all()
     report.rows = len(rows)
     referenced = {sha256 for _, sha256 in rows}
     stored = set(storage.digests())
     report.blobs = len(stored)
     report.missing = sorted((id_, sha) for id_, sha in rows if sha not in stored)
     report.corrupted = sorted(storage.corrupted())
-    report.orphans = sorted(stored - referenced)
-    if remove_orphans:
-        for digest in report.orphans:
-            storage.remove(digest)
+    for digest in sorted(stored - referenced):
+        if remove_orphans:
+            orphan = remove_unless_held(sessions, storage, digest)
+        else:
+            with sessions() as session:
+                orphan = not held(session, digest)
+        if orphan:
+            report.orphans.append(digest)
+        else:
+            report.in_flight += 1
     report.temporary_removed = storage.sweep_temporary()
     return report
 

@@ -2,15 +2,18 @@
 kept only after its content has been parsed, and stored bytes are served only while they still
 match their digest.
 
-Rendering and parsing run in worker processes (`app.documents.workers`); the callers pass the
-pool's ``run`` in, so that tests and benchmarks can count or replace them.
+Rendering and parsing run in worker processes (`app.documents.workers`), outside any
+transaction: a read works out what to do (`plan_generation`, `check_upload`), the work runs
+with no transaction open, its file is put in storage under a lease (`app.documents.blobs`), and a
+short write records the row, checking again what the read saw. The callers pass the pool's
+``run`` in, so that tests and benchmarks can count or replace them.
 """
 
 import base64
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +24,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings
 from app.documents import repository
+from app.documents.blobs import Staged, Staging
 from app.documents.context import (
     DocumentFacts,
     agreement_context,
@@ -214,26 +218,46 @@ def current_convenio(session: Session, agreement: Agreement, settings: Settings)
     return None
 
 
-def generate(
-    session: Session,
-    agreement: Agreement,
-    request: GenerateRequest,
-    *,
-    actor: Principal,
-    settings: Settings,
-    render: Runner,
-    storage: Storage,
-) -> tuple[Document, bool]:
-    """The convenio PDF of this agreement version with this template version: the one already
-    generated from the same inputs (False), or a new one, rendered and stored (True)."""
+@dataclass(frozen=True)
+class Generation:
+    """A convenio to generate, worked out in a read (`plan_generation`): the one already
+    generated from the same inputs, or what to render, outside any transaction (`render`),
+    and record (`record_generated`)."""
+
+    agreement_id: int
+    template_name: str
+    template_key: str
+    version_id: int
+    version_number: int
+    variant: PdfVariant
+    source_sha256: str
+    verification_code: str
+    existing: Document | None
+    job: RenderJob | None
+
+
+def plan_generation(
+    session: Session, agreement: Agreement, request: GenerateRequest, *, settings: Settings
+) -> Generation:
+    """What generating the agreement's convenio now takes; a 4xx when it cannot be done."""
     _check_open(agreement)
     template, version = _template_version(session, agreement, request)
     inputs = _inputs(session, agreement, version, request.variant, settings)
-    existing = repository.by_source(session, agreement.id, inputs.source_sha256)
-    if existing is not None:
-        return existing, False
-
     code = verification_code(inputs.source_sha256)
+    plan = Generation(
+        agreement_id=agreement.id,
+        template_name=template.name,
+        template_key=template.key,
+        version_id=version.id,
+        version_number=version.number,
+        variant=request.variant,
+        source_sha256=inputs.source_sha256,
+        verification_code=code,
+        existing=repository.by_source(session, agreement.id, inputs.source_sha256),
+        job=None,
+    )
+    if plan.existing is not None:
+        return plan
     facts = DocumentFacts(
         place=inputs.place,
         date=inputs.on,
@@ -255,30 +279,71 @@ def generate(
         max_pages=settings.render_max_pages,
         pdf_variant=None if request.variant is PdfVariant.STANDARD else request.variant.value,
     )
+    return replace(plan, job=job)
+
+
+def render(plan: Generation, *, render: Runner) -> RenderedPdf:
+    """The planned convenio, rendered in a worker (no transaction is open meanwhile)."""
+    assert plan.job is not None
     try:
-        rendered: RenderedPdf = render(job)
+        rendered: RenderedPdf = render(plan.job)
     except JobError as error:
         raise _problem(error, _RENDER_PROBLEMS) from None
-    document = keep(
+    return rendered
+
+
+class AgreementChanged(Conflict):
+    type = "agreement-changed"
+
+
+def record_generated(
+    session: Session,
+    plan: Generation,
+    rendered: RenderedPdf,
+    file: Staged,
+    *,
+    stage: Staging,
+    actor: Principal,
+    settings: Settings,
+) -> tuple[Document, bool]:
+    """Write the rendered convenio's row, its audit event and its event — unless the agreement
+    changed while it rendered (409), or the same document exists by now (False): the same
+    inputs, or the same bytes from another template version, are the same document."""
+    agreement = agreements.get(session, plan.agreement_id, for_update=True)
+    assert agreement is not None  # agreements are never deleted
+    _check_open(agreement)
+    version = session.get(TemplateVersion, plan.version_id)
+    assert version is not None  # template versions are never deleted
+    now = _inputs(session, agreement, version, plan.variant, settings)
+    if now.source_sha256 != plan.source_sha256:
+        raise AgreementChanged(
+            f"Agreement {agreement.folio} changed while its convenio was being rendered; "
+            "ask for the convenio again."
+        )
+    existing = repository.by_source(session, agreement.id, plan.source_sha256)
+    existing = existing or repository.by_content(session, agreement.id, file.sha256)
+    if existing is not None:
+        return existing, False
+    document = record(
         session,
-        storage,
+        stage,
+        file,
         agreement,
-        rendered.pdf,
         Document(
             kind=DocumentKind.CONVENIO,
             origin=DocumentOrigin.GENERATED,
             pages=rendered.pages,
-            title=f"{template.name} {agreement.folio}",
-            template_version_id=version.id,
-            variant=request.variant,
-            source_sha256=inputs.source_sha256,
-            verification_code=code,
+            title=f"{plan.template_name} {agreement.folio}",
+            template_version_id=plan.version_id,
+            variant=plan.variant,
+            source_sha256=plan.source_sha256,
+            verification_code=plan.verification_code,
         ),
         actor=actor,
         action="document.generated",
         changes={
-            "template": [None, f"{template.key} v{version.number}"],
-            "variant": [None, request.variant.value],
+            "template": [None, f"{plan.template_key} v{plan.version_number}"],
+            "variant": [None, plan.variant.value],
         },
     )
     emit(
@@ -289,28 +354,28 @@ def generate(
             "document_id": document.id,
             "folio": agreement.folio,
             "sha256": document.sha256,
-            "verification_code": code,
+            "verification_code": plan.verification_code,
         },
     )
     return document, True
 
 
-def keep(
+def record(
     session: Session,
-    storage: Storage,
+    stage: Staging,
+    file: Staged,
     agreement: Agreement,
-    data: bytes,
     document: Document,
     *,
     actor: Principal,
     action: str,
     changes: dict[str, Any],
 ) -> Document:
-    """Store the bytes, then write ``document`` (completed with what every document records)
-    and its audit event. The blob is durable before the row that points at it is committed."""
-    blob = storage.put(data)
+    """Write ``document`` for the staged ``file`` (completed with what every document records)
+    and its audit event, ending the file's lease in the same transaction."""
+    stage.keep(session, file)
     document.agreement_id = agreement.id
-    document.sha256, document.size, document.media_type = blob.sha256, blob.size, PDF
+    document.sha256, document.size, document.media_type = file.sha256, file.size, PDF
     document.agreement_version = agreement.version
     document.created_by = actor.as_actor()
     session.add(document)
@@ -356,30 +421,36 @@ def check_pdf(data: bytes, *, settings: Settings, inspect: Runner) -> PdfFacts:
     return facts
 
 
-def upload(
-    session: Session,
-    agreement: Agreement,
-    incoming: Upload,
-    *,
-    actor: Principal,
-    settings: Settings,
-    inspect: Runner,
-    storage: Storage,
-) -> tuple[Document, bool]:
-    """Keep an outside PDF as a document of the agreement once its content has been parsed; the
-    same bytes uploaded again are the same document (False)."""
+def check_upload(agreement: Agreement, incoming: Upload) -> None:
+    """What an upload can be refused for before its content is read."""
     if incoming.kind is DocumentKind.CONVENIO:
         raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
     _check_open(agreement)
-    facts = check_pdf(incoming.data, settings=settings, inspect=inspect)
+
+
+def record_upload(
+    session: Session,
+    agreement_id: int,
+    incoming: Upload,
+    facts: PdfFacts,
+    file: Staged,
+    *,
+    stage: Staging,
+    actor: Principal,
+) -> tuple[Document, bool]:
+    """Keep a parsed outside PDF as a document of the agreement; the same bytes uploaded again
+    are the same document (False)."""
+    agreement = agreements.get(session, agreement_id, for_update=True)
+    assert agreement is not None  # agreements are never deleted
+    _check_open(agreement)
     existing = repository.by_content(session, agreement.id, facts.sha256)
     if existing is not None:
         return existing, False
-    document = keep(
+    document = record(
         session,
-        storage,
+        stage,
+        file,
         agreement,
-        incoming.data,
         Document(
             kind=incoming.kind,
             origin=DocumentOrigin.UPLOADED,

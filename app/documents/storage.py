@@ -39,6 +39,8 @@ class Storage(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def remove(self, sha256: str) -> None: ...
+
     def digests(self) -> Iterator[str]: ...
 
 
@@ -88,7 +90,7 @@ class LocalStorage:
         return self._path(sha256).is_file()
 
     def remove(self, sha256: str) -> None:
-        """Delete a blob no row refers to (only the scrub does this, on request)."""
+        """Delete a blob (only `app.documents.blobs` does, once nothing holds it)."""
         self._path(sha256).unlink(missing_ok=True)
 
     def digests(self) -> Iterator[str]:
@@ -101,9 +103,12 @@ class LocalStorage:
         """Digests whose bytes no longer hash to their name (silent corruption)."""
         for digest in self.digests():
             hasher = hashlib.sha256()
-            with self._path(digest).open("rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    hasher.update(chunk)
+            try:
+                with self._path(digest).open("rb") as handle:
+                    for chunk in iter(lambda: handle.read(1 << 20), b""):
+                        hasher.update(chunk)
+            except FileNotFoundError:
+                continue  # removed since it was listed (another scrub took an orphan)
             if hasher.hexdigest() != digest:
                 yield digest
 
@@ -111,7 +116,11 @@ class LocalStorage:
         """Remove temporary files left by interrupted writes; returns how many."""
         removed = 0
         for path in self.root.glob(f"??/{TEMPORARY_PREFIX}*"):
-            if file_age_seconds(path.stat().st_mtime) > older_than_seconds:
+            try:
+                written = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # a write in progress just finished: it is a blob now
+            if file_age_seconds(written) > older_than_seconds:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -9,14 +9,18 @@ one that runs out of its memory cap (``RLIMIT_AS``) fails the job and is replace
 process's memory does not grow.
 """
 
+import math
 import multiprocessing
 import queue
 import resource
 import threading
+import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
+
+from app.errors import ProblemError
 
 
 class JobError(Exception):
@@ -33,6 +37,12 @@ class JobOutOfMemory(JobError):
 
 class JobCrashed(JobError):
     """The worker failed for a reason of its own."""
+
+
+class WorkersBusy(ProblemError):
+    """Every worker is busy and as many jobs as may wait already do: try again shortly."""
+
+    status, type = 503, "workers-busy"
 
 
 class Job(Protocol):
@@ -92,21 +102,56 @@ class _Worker:
 class WorkerPool:
     """``size`` workers, each capped at ``memory_mb`` and ``timeout`` seconds a job.
 
+    At most ``max_waiting`` jobs wait for a worker, each for at most one job's ``timeout``; a job
+    beyond them is refused at once with `WorkersBusy` (503, with a Retry-After from how long
+    jobs have been taking), so that a burst gets a quick answer rather than a long wait.
     ``preload`` names the modules the workers start with already imported, so that a job pays
     for its work, not for imports."""
 
     def __init__(
-        self, *, size: int, timeout: float, memory_mb: int, preload: Sequence[str] = ()
+        self,
+        *,
+        size: int,
+        timeout: float,
+        memory_mb: int,
+        max_waiting: int = 8,
+        preload: Sequence[str] = (),
     ) -> None:
+        self.size = size
         self.timeout = timeout
         self.memory_bytes = memory_mb * 1024 * 1024
+        self.max_waiting = max_waiting
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(list(preload))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._all: list[_Worker] = []
+        self._waiting = 0
+        self._typical_seconds = 1.0  # a moving average of how long jobs take
         for _ in range(size):
             self._idle.put(self._spawn())
+
+    def _busy(self) -> WorkersBusy:
+        ahead = self._waiting / self.size + 1
+        retry = min(math.ceil(self.timeout), max(1, math.ceil(self._typical_seconds * ahead)))
+        return WorkersBusy(
+            f"Every worker is busy ({self.size} at work, {self._waiting} waiting); try again "
+            f"in {retry} seconds.",
+            headers={"Retry-After": str(retry)},
+        )
+
+    def _worker(self) -> "_Worker":
+        with self._lock:
+            if self._waiting >= self.max_waiting and self._idle.empty():
+                raise self._busy()
+            self._waiting += 1
+        try:
+            return self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise self._busy() from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self.memory_bytes)
@@ -121,8 +166,10 @@ class WorkerPool:
         self._idle.put(self._spawn())
 
     def run(self, job: Job) -> Any:
-        """Run ``job`` in a worker and return its result, or raise its `JobError`."""
-        worker = self._idle.get()
+        """Run ``job`` in a worker and return its result, or raise its `JobError` (or
+        `WorkersBusy` when it cannot even wait for one)."""
+        worker = self._worker()
+        started = time.monotonic()
         try:
             worker.connection.send(job)
             if not worker.connection.poll(self.timeout):
@@ -139,6 +186,7 @@ class WorkerPool:
         except BaseException:
             self._retire(worker)
             raise
+        self._typical_seconds = 0.8 * self._typical_seconds + 0.2 * (time.monotonic() - started)
         if reply[0] == "ok":
             self._idle.put(worker)
             return reply[1]

@@ -13,7 +13,7 @@ from app.models.base import Base
 from app.models.calendar import CalendarFeed
 from app.models.catalog import Municipality
 from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
-from app.models.document import Document
+from app.models.document import BlobLease, Document
 from app.models.event import Event
 from app.models.idempotency import IdempotencyRecord
 from app.models.obligation import Obligation
@@ -30,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "BlobLease",
     "CalendarFeed",
     "Delivery",
     "DeliveryAttempt",

@@ -53,3 +53,14 @@ class Document(Base):
     verification_code: Mapped[str | None] = mapped_column(String(14), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BlobLease(Base):
+    """A blob being put in storage for a row not yet committed: while its lease lasts, no scrub
+    takes the blob for an orphan. The transaction that writes the row ends the lease."""
+
+    __tablename__ = "blob_leases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -66,10 +66,13 @@ def add_business_days(start: date, days: int, extra_non_working: Collection[date
         raise ValueError(f"days must be between 1 and {MAX_BUSINESS_DAYS}, not {days}")
     extra = frozenset(extra_non_working)  # One hash lookup per day, whatever the caller passed.
     day = start
-    while days:
-        day += timedelta(days=1)
-        if is_business_day(day, extra):
-            days -= 1
+    try:
+        while days:
+            day += timedelta(days=1)
+            if is_business_day(day, extra):
+                days -= 1
+    except OverflowError:
+        raise ValueError(f"the term runs past the end of the calendar ({date.max})") from None
     return day
 
 

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 from app.agreements.dependencies import AgreementDep
 from app.auth.dependencies import Actor, AnyRole, Writer
 from app.config import API_PREFIX, get_settings
-from app.db import SessionDep
+from app.db import SessionDep, WritesDep, computes, end_reading
+from app.documents import service as documents
+from app.documents.blobs import staging
 from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner
 from app.errors import Unprocessable, problem_responses
+from app.forms import CheckedForm
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import Obligation, Party
 from app.models.enums import ObligationStatus
@@ -150,12 +153,15 @@ def get_obligation(obligation: ObligationDep, _: AnyRole, session: SessionDep) -
 
 
 @router.post(
-    "/obligations/{obligation_id}/fulfill", responses=problem_responses(404, 409, 413, 415)
+    "/obligations/{obligation_id}/fulfill", responses=problem_responses(404, 409, 413, 415, 503)
 )
+@computes
 def fulfill_obligation(
     obligation: ObligationDep,  # before the role: 404 for others' obligations
     actor: Actor,
     session: SessionDep,
+    writes: WritesDep,
+    form: CheckedForm,
     note: Annotated[str | None, Form(min_length=1, max_length=5000)] = None,
     evidence: Annotated[
         list[UploadFile] | None, File(description="Evidence PDFs (at most 10).")
@@ -164,24 +170,32 @@ def fulfill_obligation(
     """Mark an obligation fulfilled, with a note and evidence files (multipart).
 
     Staff fulfil any; a signatory only what its own party owes. Evidence is parsed like any
-    upload (415 for what is not a PDF) and kept among the agreement's documents."""
+    upload (415 for what is not a PDF) and kept among the agreement's documents; when one file
+    is refused, none is kept."""
     files = evidence or []
     if len(files) > _MAX_EVIDENCE:
         raise Unprocessable.field("body.evidence", f"at most {_MAX_EVIDENCE} files")
-    obligation = service.fulfill(
-        session=session,
-        obligation=obligation,
-        note=note,
-        evidence=[
-            service.Evidence(data=file.file.read(), filename=safe_filename(file.filename))
-            for file in files
-        ],
-        actor=actor,
-        settings=get_settings(),
-        inspect=inspect_runner(),
-        storage=get_storage(),
-    )
-    return _read(session, obligation)
+    service.check_fulfilment(session, obligation, actor)
+    received = [
+        service.Evidence(data=file.file.read(), filename=safe_filename(file.filename))
+        for file in files
+    ]
+    end_reading(session)
+    settings, inspect = get_settings(), inspect_runner()
+    # Every file is parsed before any is stored: one refused file leaves nothing behind.
+    facts = [
+        documents.check_pdf(item.data, settings=settings, inspect=inspect) for item in received
+    ]
+    with staging(writes.sessions, get_storage()) as stage:
+        checked = [
+            service.CheckedEvidence(item, item_facts, stage.put(item.data))
+            for item, item_facts in zip(received, facts, strict=True)
+        ]
+        with writes() as recording:
+            fulfilled = service.record_fulfilment(
+                recording, obligation.id, note=note, evidence=checked, stage=stage, actor=actor
+            )
+            return _read(recording, fulfilled)
 
 
 @router.post("/obligations/{obligation_id}/waive", responses=problem_responses(404, 409))

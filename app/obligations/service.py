@@ -13,11 +13,11 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import Settings
 from app.documents import service as documents
-from app.documents.service import Runner
-from app.documents.storage import Storage
+from app.documents.blobs import Staged, Staging
+from app.documents.inspection import PdfFacts
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.events.service import emit
-from app.models import Agreement, Obligation, Representative
+from app.models import Agreement, Document, Obligation, Representative
 from app.models.enums import (
     OPEN_OBLIGATIONS,
     AgreementStatus,
@@ -29,6 +29,7 @@ from app.obligations import repository
 from app.obligations.calendar import add_business_days
 from app.obligations.recurrence import TooManyOccurrences, occurrences
 from app.obligations.schemas import ObligationCreate
+from app.schemas import LATEST_DATE
 
 # An agreement that ended, or never began, takes no new obligations.
 _CLOSED = frozenset(
@@ -62,11 +63,20 @@ def _due_dates(agreement: Agreement, data: ObligationCreate, settings: Settings)
     field = "body.due_date"
     if data.due_in_business_days is not None:
         term = data.due_in_business_days
-        first = add_business_days(term.after, term.days, settings.extra_non_working_days)
         field = "body.due_in_business_days"
+        try:
+            first = add_business_days(term.after, term.days, settings.extra_non_working_days)
+        except ValueError as error:
+            raise Unprocessable.field(field, str(error)) from None
     else:
         assert data.due_date is not None
         first = data.due_date
+    if first > LATEST_DATE:
+        raise Unprocessable.field(
+            field,
+            f"falls on {first.isoformat()}, after the last date the service keeps "
+            f"({LATEST_DATE.isoformat()})",
+        )
     start, end = agreement.effective_date, agreement.expiry_date
     if first < start or (end is not None and first > end):
         until = f" to {end.isoformat()}" if end else " on"
@@ -191,36 +201,52 @@ def _require_open(obligation: Obligation) -> None:
         raise Conflict(f"Obligation {obligation.id} is already {obligation.status.value}.")
 
 
-def fulfill(
-    *,
+def check_fulfilment(session: Session, obligation: Obligation, actor: Principal) -> None:
+    """What a fulfilment can be refused for before its evidence is read."""
+    _may_act(session, obligation, actor)
+    _require_open(obligation)
+
+
+@dataclass(frozen=True)
+class CheckedEvidence:
+    """An evidence file, parsed (outside any transaction) and put in storage under a lease."""
+
+    evidence: Evidence
+    facts: PdfFacts
+    file: Staged
+
+
+def record_fulfilment(
     session: Session,
-    obligation: Obligation,
+    obligation_id: int,
+    *,
     note: str | None,
-    evidence: list[Evidence],
+    evidence: list[CheckedEvidence],
+    stage: Staging,
     actor: Principal,
-    settings: Settings,
-    inspect: Runner,
-    storage: Storage,
 ) -> Obligation:
-    """Mark it fulfilled, keeping each evidence file (parsed like any upload) as a document."""
+    """Mark it fulfilled, keeping each evidence file as a document of the agreement; checked
+    again under the lock (another request may have settled it meanwhile)."""
+    obligation = repository.get(session, obligation_id)
+    assert obligation is not None  # obligations are never deleted
     _may_act(session, obligation, actor)
     agreement, obligation = _locked(session, obligation)
     _require_open(obligation)
-    kept = []
-    for file in evidence:
-        document, _ = documents.upload(
+    kept: list[Document] = []
+    for item in evidence:
+        document, _ = documents.record_upload(
             session,
-            agreement,
+            agreement.id,
             documents.Upload(
-                data=file.data,
+                data=item.evidence.data,
                 kind=DocumentKind.EVIDENCE,
                 title=f"Evidencia: {obligation.description[:200]}",
-                filename=file.filename,
+                filename=item.evidence.filename,
             ),
+            item.facts,
+            item.file,
+            stage=stage,
             actor=actor,
-            settings=settings,
-            inspect=inspect,
-            storage=storage,
         )
         if document not in kept:
             kept.append(document)

@@ -1,6 +1,7 @@
 """HTTP routes for signatures: requests, the three ways to sign, declines, and the validation
 of the signatures a PDF carries."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
@@ -13,11 +14,12 @@ from app.auth.dependencies import AnyRole, Signatory, Writer
 from app.auth.principal import Principal
 from app.clock import Today
 from app.config import API_PREFIX, get_settings
-from app.db import SessionDep
+from app.db import SessionDep, Writes, WritesDep, computes
 from app.documents import service as documents
 from app.documents.router import safe_filename
 from app.documents.runners import crypto_runner, get_storage, inspect_runner
 from app.errors import InvalidParam, Unprocessable, problem_responses
+from app.forms import CheckedForm
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import Agreement, Document, Party, Signature
 from app.models.enums import AgreementStatus, SignatureStatus
@@ -186,46 +188,68 @@ def _begin(session: Session, signature_id: int, actor: Principal, today: Any) ->
     )
 
 
-_SIGN_ERRORS = problem_responses(404, 409, 413, 415)
+_SIGN_ERRORS = problem_responses(404, 409, 413, 415, 503)
+
+
+def _sign(
+    session: Session,
+    writes: Writes,
+    signature_id: int,
+    actor: Principal,
+    today: date,
+    way: service.Way,
+) -> SignatureRead:
+    return service.sign(
+        session=session,
+        writes=writes,
+        signature_id=signature_id,
+        actor=actor,
+        way=way,
+        settings=get_settings(),
+        storage=get_storage(),
+        inspect=inspect_runner(),
+        today=today,
+        respond=lambda recording, signature: _read(recording, signature, actor),
+    )
 
 
 @router.post("/signatures/{signature_id}/sign", responses=_SIGN_ERRORS)
+@computes
 def sign_electronically(
     signature: SignatureDep,  # before the role: 404 for others' signatures
     actor: Signatory,
     payload: ElectronicSignature,
     session: SessionDep,
+    writes: WritesDep,
     today: Today,
 ) -> SignatureRead:
     """Sign by explicit acceptance of the document to sign, named by its SHA-256.
 
     Recorded with the time, the IP address and the user agent. The signature that completes
     the agreement makes it active."""
-    signing = _begin(session, signature.id, actor, today)
-    signature = service.sign_electronic(signing, document_sha256=payload.document_sha256)
-    return _read(session, signature, actor)
+    way = service.Electronic(document_sha256=payload.document_sha256)
+    return _sign(session, writes, signature.id, actor, today, way)
 
 
 @router.post("/signatures/{signature_id}/sign/autografa", responses=_SIGN_ERRORS)
+@computes
 def sign_autografa(
     signature: SignatureDep,  # before the role: 404 for others' signatures
     actor: Signatory,
     session: SessionDep,
+    writes: WritesDep,
     today: Today,
     file: Annotated[UploadFile, File(description="The scan of the hand-signed convenio (PDF).")],
+    form: CheckedForm,
 ) -> SignatureRead:
     """Sign with the scan of the printed convenio signed by hand (firma autógrafa).
 
     The scan is parsed like any upload (415 for what is not a PDF, 422 for a corrupt or
     hostile one) and kept as evidence among the agreement's documents."""
-    signing = _begin(session, signature.id, actor, today)
-    signature = service.sign_autografa(
-        signing,
-        scan=file.file.read(),
-        filename=safe_filename(file.filename),
-        inspect=inspect_runner(),
+    way = service.Autografa(
+        scan=file.file.read(), filename=safe_filename(file.filename), inspect=inspect_runner()
     )
-    return _read(session, signature, actor)
+    return _sign(session, writes, signature.id, actor, today, way)
 
 
 def _optional(upload: UploadFile | None) -> bytes | None:
@@ -278,11 +302,14 @@ def _credentials(
 
 
 @router.post("/signatures/{signature_id}/sign/pades", responses=_SIGN_ERRORS)
+@computes
 def sign_pades(
     signature: SignatureDep,  # before the role: 404 for others' signatures
     actor: Signatory,
     session: SessionDep,
+    writes: WritesDep,
     today: Today,
+    form: CheckedForm,
     signed_pdf: Annotated[
         UploadFile | None,
         File(description="`sign_over` signed on your own machine (one PAdES signature added)."),
@@ -312,21 +339,20 @@ def sign_pades(
     credentials = _credentials(
         uploaded, _optional(certificate), _optional(private_key), _optional(pkcs12), password
     )
-    signing = _begin(session, signature.id, actor, today)
+    way: service.Way
     if credentials is None:
         assert uploaded is not None
-        signature = service.sign_pades_upload(
-            signing,
+        way = service.PadesUpload(
             signed_pdf=uploaded,
             trust=configured_trust(),
             inspect=inspect_runner(),
             crypto=crypto_runner(),
         )
     else:
-        signature = service.sign_pades_credentials(
-            signing, credentials=credentials, trust=configured_trust(), crypto=crypto_runner()
+        way = service.PadesCredentials(
+            credentials=credentials, trust=configured_trust(), crypto=crypto_runner()
         )
-    return _read(session, signature, actor)
+    return _sign(session, writes, signature.id, actor, today, way)
 
 
 @router.post("/signatures/{signature_id}/decline", responses=_SIGN_ERRORS)

@@ -6,11 +6,11 @@ request is the caller's own, still pending and its turn has come. Cryptographic 
 validating) runs in worker processes; the callers pass the pool's ``run`` in.
 """
 
-import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,11 @@ from app.agreements.schemas import TransitionRequest
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings
+from app.db import Writes
 from app.documents import repository as documents_repository
 from app.documents import service as documents
+from app.documents.blobs import Staged, Staging, staging
+from app.documents.inspection import PdfFacts
 from app.documents.service import Runner
 from app.documents.storage import Storage
 from app.documents.workers import JobError, JobOutOfMemory, JobTimeout
@@ -60,6 +63,7 @@ from app.signatures.pades import (
     SignJob,
     TimestampFailed,
     TrustStore,
+    VerifyJob,
     WrongPassword,
 )
 from app.signatures.schemas import SignatureCreate
@@ -245,17 +249,19 @@ def begin(
     settings: Settings,
     storage: Storage,
     today: date,
+    lock: bool = True,
 ) -> Signing:
     """The request, ready to be signed or declined by ``actor``, or the 4xx that says why not.
 
-    The agreement's row is locked first: signatures of one agreement are given one at a time,
-    so PAdES signatures given in parallel still extend one another."""
+    With ``lock`` the agreement's row is locked first: signatures of one agreement are
+    recorded one at a time, so PAdES signatures given in parallel still extend one another.
+    Without it (the read before the work of a signature), nothing waits for the caller."""
     signature = get_signature(session, signature_id, actor)
     if signature.representative_id != actor.representative_id:
         raise Forbidden("This signature request belongs to another representative.")
-    agreement = agreements.get_agreement(session, signature.agreement_id, actor, for_update=True)
+    agreement = agreements.get_agreement(session, signature.agreement_id, actor, for_update=lock)
     # Read again under the agreement's lock: another request may have just signed it.
-    signature = repository.get(session, signature_id, for_update=True) or signature
+    signature = repository.get(session, signature_id, for_update=lock) or signature
     if agreement.status is not AgreementStatus.IN_SIGNATURE:
         raise Conflict(
             f"Agreement {agreement.folio} is {agreement.status.value}, not in_signature: "
@@ -280,111 +286,272 @@ def _document(signing: Signing) -> Document:
     return document
 
 
-def sign_electronic(signing: Signing, *, document_sha256: str) -> Signature:
-    """An explicit acceptance of exactly the document to sign."""
-    document = _document(signing)
-    if document_sha256.lower() != document.sha256:
-        raise Unprocessable.field(
-            "body.document_sha256",
-            f"is not the SHA-256 of the document to sign ({document.sha256}); download it "
-            f"from {API_PREFIX}/documents/{document.id}/pdf and read it before signing",
-        )
-    return _signed(
-        signing, SignatureMethod.ELECTRONIC, signed_sha256=document.sha256, evidence=None
-    )
-
-
-def sign_autografa(
-    signing: Signing, *, scan: bytes, filename: str | None, inspect: Runner
-) -> Signature:
-    """The scan of the printed convenio signed by hand, kept as evidence of the signature."""
-    name = signing.signature.representative.full_name
-    evidence, _ = documents.upload(
-        signing.session,
-        signing.agreement,
-        documents.Upload(
-            data=scan,
-            kind=DocumentKind.SIGNED_COPY,
-            title=f"Firma autógrafa de {name}, convenio {signing.agreement.folio}",
-            filename=filename,
+def _round(signing: Signing) -> tuple[Any, ...]:
+    """What the signing round looks like: the document signed and every request's state. A
+    signature given by someone else in the meantime changes it."""
+    return (
+        signing.agreement.status,
+        signing.agreement.signing_document_id,
+        tuple(
+            (s.id, s.status, s.evidence_document_id)
+            for s in sorted(_all(signing.session, signing.agreement), key=lambda s: s.id)
         ),
-        actor=signing.actor,
-        settings=signing.settings,
-        inspect=inspect,
-        storage=signing.storage,
-    )
-    return _signed(
-        signing,
-        SignatureMethod.AUTOGRAFA,
-        signed_sha256=_document(signing).sha256,
-        evidence=evidence,
     )
 
 
-def sign_pades_upload(
-    signing: Signing,
-    *,
-    signed_pdf: bytes,
-    trust: TrustStore,
-    inspect: Runner,
-    crypto: Runner,
-) -> Signature:
+@dataclass(frozen=True)
+class PreparedFile:
+    data: bytes
+    pages: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a way of signing worked out with no transaction open: the files it brings (kept
+    as documents when it is recorded), and what they are."""
+
+    files: tuple[PreparedFile, ...] = ()
+    facts: PdfFacts | None = None
+    report: SignatureReport | None = None
+
+
+class Way(Protocol):
+    """A way of signing: `prepare` does the work (parsing, validating, signing) on a read of
+    the request, outside any transaction; `record` writes the signature in the short
+    transaction that follows, the request read again under the agreement's lock."""
+
+    @property
+    def method(self) -> SignatureMethod: ...
+
+    def prepare(self, signing: Signing) -> Prepared: ...
+
+    def record(
+        self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
+    ) -> Signature: ...
+
+
+@dataclass(frozen=True)
+class Electronic:
+    """An explicit acceptance of exactly the document to sign, named by its SHA-256."""
+
+    document_sha256: str
+    method: SignatureMethod = SignatureMethod.ELECTRONIC
+
+    def prepare(self, signing: Signing) -> Prepared:
+        document = _document(signing)
+        if self.document_sha256.lower() != document.sha256:
+            raise Unprocessable.field(
+                "body.document_sha256",
+                f"is not the SHA-256 of the document to sign ({document.sha256}); download it "
+                f"from {API_PREFIX}/documents/{document.id}/pdf and read it before signing",
+            )
+        return Prepared()
+
+    def record(
+        self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
+    ) -> Signature:
+        return _signed(signing, self.method, signed_sha256=_document(signing).sha256, evidence=None)
+
+
+@dataclass(frozen=True)
+class Autografa:
+    """The scan of the printed convenio signed by hand, kept as evidence of the signature."""
+
+    scan: bytes = field(repr=False)
+    filename: str | None
+    inspect: Runner
+    method: SignatureMethod = SignatureMethod.AUTOGRAFA
+
+    def prepare(self, signing: Signing) -> Prepared:
+        facts = documents.check_pdf(self.scan, settings=signing.settings, inspect=self.inspect)
+        return Prepared(files=(PreparedFile(self.scan, facts.pages),), facts=facts)
+
+    def record(
+        self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
+    ) -> Signature:
+        assert prepared.facts is not None
+        name = signing.signature.representative.full_name
+        evidence, _ = documents.record_upload(
+            signing.session,
+            signing.agreement.id,
+            documents.Upload(
+                data=self.scan,
+                kind=DocumentKind.SIGNED_COPY,
+                title=f"Firma autógrafa de {name}, convenio {signing.agreement.folio}",
+                filename=self.filename,
+            ),
+            prepared.facts,
+            files[0],
+            stage=stage,
+            actor=signing.actor,
+        )
+        return _signed(
+            signing, self.method, signed_sha256=_document(signing).sha256, evidence=evidence
+        )
+
+
+@dataclass(frozen=True)
+class PadesUpload:
     """A PAdES signature made on the signer's own machine over the PDF to extend
     (`sign_over`): it must add exactly one signature, by this representative, and nothing
     else."""
-    _require_trust(trust)
-    base = sign_over(signing.session, signing.agreement)
-    assert base is not None
-    facts = documents.check_pdf(signed_pdf, settings=signing.settings, inspect=inspect)
-    base_bytes = documents.content(signing.storage, base)
-    frozen = _document(signing)
-    if (
-        base.id != frozen.id
-        and not signed_pdf.startswith(base_bytes)
-        and signed_pdf.startswith(documents.content(signing.storage, frozen))
-    ):
+
+    signed_pdf: bytes = field(repr=False)
+    trust: TrustStore
+    inspect: Runner
+    crypto: Runner
+    method: SignatureMethod = SignatureMethod.PADES
+
+    def prepare(self, signing: Signing) -> Prepared:
+        _require_trust(self.trust)
+        base = sign_over(signing.session, signing.agreement)
+        assert base is not None
+        facts = documents.check_pdf(
+            self.signed_pdf, settings=signing.settings, inspect=self.inspect
+        )
+        base_bytes = documents.content(signing.storage, base)
+        if not self.signed_pdf.startswith(base_bytes):
+            _refuse_stale(signing, self.signed_pdf, self.trust, self.crypto)
+        try:
+            report: SignatureReport = self.crypto(
+                AcceptJob(base=base_bytes, signed=self.signed_pdf, trust=self.trust, at=clock.now())
+            )
+        except JobError as error:
+            raise _pades_problem(error) from None
+        _certificate_matches(signing.signature.representative, report)
+        return Prepared(files=(PreparedFile(self.signed_pdf, facts.pages),), report=report)
+
+    def record(
+        self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
+    ) -> Signature:
+        return _keep_pades(signing, prepared, files[0], stage)
+
+
+@dataclass(frozen=True)
+class PadesCredentials:
+    """A PAdES signature the service makes for the signer with credentials sent for this one
+    request: they go to a worker process in memory and nothing of them is kept or logged."""
+
+    credentials: Credentials
+    trust: TrustStore
+    crypto: Runner
+    method: SignatureMethod = SignatureMethod.PADES
+
+    def prepare(self, signing: Signing) -> Prepared:
+        _require_trust(self.trust)
+        base = sign_over(signing.session, signing.agreement)
+        assert base is not None
+        job = SignJob(
+            pdf=documents.content(signing.storage, base),
+            credentials=self.credentials,
+            trust=self.trust,
+            at=clock.now(),
+            field_name=f"Firma{signing.signature.id}",
+            reason=f"Firma del convenio {signing.agreement.folio}",
+            tsa_url=signing.settings.tsa_url,
+            timeout=signing.settings.signature_timeout_seconds,
+        )
+        try:
+            signed: SignedPdf = self.crypto(job)
+        except JobError as error:
+            raise _pades_problem(error) from None
+        _certificate_matches(signing.signature.representative, signed.report)
+        return Prepared(files=(PreparedFile(signed.pdf, base.pages),), report=signed.report)
+
+    def record(
+        self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
+    ) -> Signature:
+        return _keep_pades(signing, prepared, files[0], stage)
+
+
+T = TypeVar("T")
+# Signatures that arrive at the same moment as this one make its work stale (it was done over
+# another state of the round); it is done again this many times before the caller is told.
+_ATTEMPTS = 3
+
+
+def sign(
+    *,
+    session: Session,
+    writes: Writes,
+    signature_id: int,
+    actor: Principal,
+    way: Way,
+    settings: Settings,
+    storage: Storage,
+    inspect: Runner,
+    today: date,
+    respond: Callable[[Session, Signature], T],
+) -> T:
+    """Give the signature ``way``: checked and worked out on a read, with no transaction open
+    during the work, then recorded in a short transaction in which the request and its round
+    are read again under the agreement's lock. If another signature changed the round in the
+    meantime, the work is done again over the new round. ``respond`` builds the answer inside
+    that transaction."""
+    for _ in range(_ATTEMPTS):
+        session.expire_all()
+        read = begin(
+            session=session,
+            signature_id=signature_id,
+            actor=actor,
+            settings=settings,
+            storage=storage,
+            today=today,
+            lock=False,
+        )
+        seen = _round(read)
+        prepared = way.prepare(read)
+        bundle = _bundle_if_completing(read, way, prepared, inspect)
+        session.commit()  # the read ends (it wrote nothing): the next one reads afresh
+        with staging(writes.sessions, storage) as stage:
+            files = [stage.put(file.data) for file in prepared.files]
+            bundled = stage.put(bundle.data) if bundle is not None else None
+            with writes() as recording:
+                signing = begin(
+                    session=recording,
+                    signature_id=signature_id,
+                    actor=actor,
+                    settings=settings,
+                    storage=storage,
+                    today=today,
+                )
+                if _round(signing) == seen:
+                    signature = way.record(signing, prepared, files, stage)
+                    _complete_if_done(signing, stage, bundled, bundle)
+                    return respond(recording, signature)
+    raise Conflict("Other signatures of this convenio kept arriving at the same moment; try again.")
+
+
+def _refuse_stale(signing: Signing, signed_pdf: bytes, trust: TrustStore, crypto: Runner) -> None:
+    """A signed PDF that does not extend `sign_over`: first whether what it carries is intact
+    (an altered file is a 422, whatever it extends), then whether it extends an earlier
+    revision of this round — another party signed since it was downloaded (409)."""
+    try:
+        reports: tuple[SignatureReport, ...] = crypto(VerifyJob(signed_pdf, trust, clock.now()))
+    except JobError as error:
+        raise _pades_problem(error) from None
+    broken = [r.field for r in reports if not (r.intact and r.valid)]
+    if broken:
+        raise problem(
+            422,
+            "signature-invalid",
+            f"The file was altered after it was signed: the signature {', '.join(broken)} no "
+            "longer matches its bytes. Sign the document as downloaded, changing nothing.",
+        )
+    earlier = [_document(signing)] + [
+        document
+        for s in _all(signing.session, signing.agreement)
+        if s.method is SignatureMethod.PADES and s.evidence_document_id is not None
+        for document in [documents_repository.get(signing.session, s.evidence_document_id)]
+        if document is not None
+    ]
+    if any(signed_pdf.startswith(documents.content(signing.storage, d)) for d in earlier):
         raise problem(
             409,
             "sign-over-changed",
             "Another party signed since this PDF was downloaded: download `sign_over` again, "
             "sign it, and upload the result.",
         )
-    try:
-        report: SignatureReport = crypto(
-            AcceptJob(base=base_bytes, signed=signed_pdf, trust=trust, at=clock.now())
-        )
-    except JobError as error:
-        raise _pades_problem(error) from None
-    return _keep_pades(signing, signed_pdf, facts.pages, report)
-
-
-def sign_pades_credentials(
-    signing: Signing,
-    *,
-    credentials: Credentials,
-    trust: TrustStore,
-    crypto: Runner,
-) -> Signature:
-    """A PAdES signature the service makes for the signer with credentials sent for this one
-    request: they go to a worker process in memory and nothing of them is kept or logged."""
-    _require_trust(trust)
-    base = sign_over(signing.session, signing.agreement)
-    assert base is not None
-    job = SignJob(
-        pdf=documents.content(signing.storage, base),
-        credentials=credentials,
-        trust=trust,
-        at=clock.now(),
-        field_name=f"Firma{signing.signature.id}",
-        reason=f"Firma del convenio {signing.agreement.folio}",
-        tsa_url=signing.settings.tsa_url,
-        timeout=signing.settings.signature_timeout_seconds,
-    )
-    try:
-        signed: SignedPdf = crypto(job)
-    except JobError as error:
-        raise _pades_problem(error) from None
-    return _keep_pades(signing, signed.pdf, base.pages, signed.report)
 
 
 def _require_trust(trust: TrustStore) -> None:
@@ -423,24 +590,25 @@ def _certificate_matches(representative: Representative, report: SignatureReport
         )
 
 
-def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureReport) -> Signature:
-    _certificate_matches(signing.signature.representative, report)
+def _keep_pades(signing: Signing, prepared: Prepared, file: Staged, stage: Staging) -> Signature:
+    assert prepared.report is not None
+    _certificate_matches(signing.signature.representative, prepared.report)  # read afresh
     agreement = signing.agreement
     count = 1 + sum(
         s.status is SignatureStatus.SIGNED and s.method is SignatureMethod.PADES
         for s in _all(signing.session, agreement)
     )
     evidence = documents_repository.by_content(
-        signing.session, agreement.id, hashlib.sha256(pdf).hexdigest()
-    ) or documents.keep(
+        signing.session, agreement.id, file.sha256
+    ) or documents.record(
         signing.session,
-        signing.storage,
+        stage,
+        file,
         agreement,
-        pdf,
         Document(
             kind=DocumentKind.SIGNED_COPY,
             origin=DocumentOrigin.SIGNED,
-            pages=pages,
+            pages=prepared.files[0].pages,
             title=f"Convenio {agreement.folio} con "
             + (
                 "una firma electrónica avanzada"
@@ -452,7 +620,7 @@ def _keep_pades(signing: Signing, pdf: bytes, pages: int, report: SignatureRepor
         action="document.signed",
         changes={"signatures": [count - 1, count]},
     )
-    signer = report.signer
+    signer = prepared.report.signer
     certificate = {
         "name": signer.name,
         "rfcs": list(signer.rfcs),
@@ -523,7 +691,6 @@ def _signed(
             "signed_sha256": signed_sha256,
         },
     )
-    _complete_if_done(signing)
     return signature
 
 
@@ -561,12 +728,48 @@ def decline(signing: Signing, *, reason: str) -> Signature:
 # Completion ----------------------------------------------------------------------------------
 
 
-def _complete_if_done(signing: Signing) -> None:
+def _scans(session: Session, signatures: list[Signature]) -> list[Document]:
+    """The scans of the hand-signed copies given in this round, in signing order."""
+    scans: list[Document] = []
+    for s in signatures:
+        if s.method is SignatureMethod.AUTOGRAFA and s.evidence_document_id is not None:
+            scan = documents_repository.get(session, s.evidence_document_id)
+            if scan is not None and scan not in scans:
+                scans.append(scan)
+    return scans
+
+
+def _bundle_if_completing(
+    signing: Signing, way: Way, prepared: Prepared, inspect: Runner
+) -> PreparedFile | None:
+    """When this signature completes the round with hand-signed scans only — two or more of
+    them — the PDF that bundles them, which will be the signed convenio (made now, with no
+    transaction open)."""
+    others = [s for s in _all(signing.session, signing.agreement) if s.id != signing.signature.id]
+    if any(s.status is not SignatureStatus.SIGNED for s in others):
+        return None
+    if way.method is SignatureMethod.PADES or any(
+        s.method is SignatureMethod.PADES for s in others
+    ):
+        return None
+    parts = [documents.content(signing.storage, scan) for scan in _scans(signing.session, others)]
+    if way.method is SignatureMethod.AUTOGRAFA:
+        parts.append(prepared.files[0].data)
+    if len(parts) < 2:
+        return None
+    # The parts were all parsed within limits when they were uploaded; bundled in a worker.
+    bundled: BundledPdf = inspect(BundleJob(tuple(parts)))
+    return PreparedFile(bundled.pdf, bundled.pages)
+
+
+def _complete_if_done(
+    signing: Signing, stage: Staging, bundled: Staged | None, bundle: PreparedFile | None
+) -> None:
     signatures = _all(signing.session, signing.agreement)
     if any(s.status is not SignatureStatus.SIGNED for s in signatures):
         return
     agreement = signing.agreement
-    agreement.signed_document_id = _signed_document(signing, signatures).id
+    agreement.signed_document_id = _signed_document(signing, signatures, stage, bundled, bundle).id
     agreements.transition(
         session=signing.session,
         agreement=agreement,
@@ -576,7 +779,13 @@ def _complete_if_done(signing: Signing) -> None:
     )
 
 
-def _signed_document(signing: Signing, signatures: list[Signature]) -> Document:
+def _signed_document(
+    signing: Signing,
+    signatures: list[Signature],
+    stage: Staging,
+    bundled: Staged | None,
+    bundle: PreparedFile | None,
+) -> Document:
     """What the signed convenio is: the PDF with every PAdES signature, else the scans of the
     hand-signed copies (bundled into one PDF when there are several), else — when every
     signature was an electronic acceptance — the document signed itself."""
@@ -585,36 +794,24 @@ def _signed_document(signing: Signing, signatures: list[Signature]) -> Document:
         latest = sign_over(session, signing.agreement)
         assert latest is not None
         return latest
-    scans: list[Document] = []
-    for s in signatures:
-        if s.method is SignatureMethod.AUTOGRAFA and s.evidence_document_id is not None:
-            scan = documents_repository.get(session, s.evidence_document_id)
-            if scan is not None and scan not in scans:
-                scans.append(scan)
+    scans = _scans(session, signatures)
     if len(scans) == 1:
         return scans[0]
     if not scans:
         return _document(signing)
-    return _bundle(signing, scans)
-
-
-def _bundle(signing: Signing, scans: list[Document]) -> Document:
-    parts = tuple(documents.content(signing.storage, scan) for scan in scans)
-    # In this process: every part was parsed within limits in a worker when it was uploaded.
-    bundled: BundledPdf = BundleJob(parts).run()
+    # Prepared before the transaction, for exactly this round (`sign` checked it is unchanged).
+    assert bundled is not None and bundle is not None
     agreement = signing.agreement
-    existing = documents_repository.by_content(
-        signing.session, agreement.id, hashlib.sha256(bundled.pdf).hexdigest()
-    )
-    return existing or documents.keep(
-        signing.session,
-        signing.storage,
+    existing = documents_repository.by_content(session, agreement.id, bundled.sha256)
+    return existing or documents.record(
+        session,
+        stage,
+        bundled,
         agreement,
-        bundled.pdf,
         Document(
             kind=DocumentKind.SIGNED_COPY,
             origin=DocumentOrigin.SIGNED,
-            pages=bundled.pages,
+            pages=bundle.pages,
             title=f"Convenio {agreement.folio} firmado: copias con firma autógrafa",
         ),
         actor=signing.actor,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from app import clock
 from app.auth.dependencies import Admin
 from app.config import API_PREFIX, get_settings
-from app.db import SessionDep
+from app.db import SessionDep, WritesDep, computes, end_reading
 from app.errors import problem_responses
 from app.events import deliveries
 from app.events.deliveries import DeliveryDetail, DeliveryRead, read
@@ -72,10 +72,12 @@ def _read(subscription: WebhookSubscription) -> WebhookRead:
 
 
 @router.post("/webhooks", status_code=201, responses=problem_responses(413, 415))
+@computes  # the URL's host is looked up before, not during, the transaction that records it
 def create_webhook(
     actor: Admin,
     payload: WebhookCreate,
     session: SessionDep,
+    writes: WritesDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> WebhookCreated:
@@ -86,18 +88,21 @@ def create_webhook(
     this answer, of `Convenios-Timestamp`, a full stop and the body. Refuse timestamps more
     than five minutes old. `Convenios-Delivery` stays the same on every attempt of one
     delivery. Failed deliveries are retried with growing delays."""
-    idempotency.claim()
-    created = service.create_subscription(
-        session=session,
-        url=payload.url,
-        event_types=payload.event_types,
-        description=payload.description,
-        actor=actor,
-        settings=get_settings(),
-    )
-    body = WebhookCreated(**_read(created.subscription).model_dump(), secret=created.secret)
-    location = f"{API_PREFIX}/webhooks/{created.subscription.id}"
-    respond_created(response, idempotency, body, location=location)
+    idempotency.replay_if_answered()
+    service.check_target(payload.url, get_settings())
+    end_reading(session)
+    with writes() as recording:
+        idempotency.claim(recording)
+        created = service.create_subscription(
+            session=recording,
+            url=payload.url,
+            event_types=payload.event_types,
+            description=payload.description,
+            actor=actor,
+        )
+        body = WebhookCreated(**_read(created.subscription).model_dump(), secret=created.secret)
+        location = f"{API_PREFIX}/webhooks/{created.subscription.id}"
+        respond_created(response, idempotency, body, location=location)
     return body
 
 

@@ -26,6 +26,15 @@ class NewSubscription:
     secret: str
 
 
+def check_target(url: str, settings: Settings) -> None:
+    """422 unless ``url`` may receive webhooks: its host resolved (a network lookup, so no
+    transaction waits for it) and every address it resolves to allowed."""
+    try:
+        http.check_url(url, allow_private=settings.webhook_allow_private_addresses)
+    except http.UnsafeTarget as refused:
+        raise Unprocessable.field("body.url", str(refused)) from None
+
+
 def create_subscription(
     *,
     session: Session,
@@ -33,12 +42,9 @@ def create_subscription(
     event_types: list[EventType],
     description: str | None,
     actor: Principal,
-    settings: Settings,
 ) -> NewSubscription:
-    try:
-        http.check_url(url, allow_private=settings.webhook_allow_private_addresses)
-    except http.UnsafeTarget as refused:
-        raise Unprocessable.field("body.url", str(refused)) from None
+    """A subscription of ``url`` (checked by `check_target` first) to ``event_types``; its
+    secret is in the answer, once."""
     secret = "whsec_" + secrets.token_urlsafe(32)
     subscription = WebhookSubscription(
         url=url,

@@ -79,3 +79,19 @@ def test_content_is_frozen_from_in_signature_on() -> None:
     assert {s for s in S if lifecycle.is_editable(s)} == {S.DRAFT, S.IN_REVIEW, S.APPROVED}
     assert lifecycle.after_edit(S.APPROVED) is S.IN_REVIEW
     assert lifecycle.after_edit(S.DRAFT) is S.DRAFT
+
+
+def test_a_move_refused_by_a_guard_is_not_offered_as_allowed() -> None:
+    incomplete = lifecycle.Facts(
+        today=TODAY, expiry_date=None, parties=2, parties_without_signatories=("Municipio X",)
+    )
+    refusal = lifecycle.check(S.DRAFT, S.IN_REVIEW, incomplete)
+    assert refusal is not None and not refusal.illegal
+    assert refusal.allowed == (S.CANCELLED,)  # in_review is what was refused
+    # An illegal move names only the moves that could happen now, too.
+    refusal = lifecycle.check(S.DRAFT, S.APPROVED, incomplete)
+    assert refusal is not None and refusal.illegal and refusal.allowed == (S.CANCELLED,)
+    pending = lifecycle.Facts(**{**READY.__dict__, "pending_signatures": 1})
+    refusal = lifecycle.check(S.IN_SIGNATURE, S.ACTIVE, pending)
+    assert refusal is not None and S.ACTIVE not in refusal.allowed
+    assert refusal.allowed == (S.IN_REVIEW, S.CANCELLED)

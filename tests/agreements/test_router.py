@@ -276,6 +276,7 @@ def test_review_requires_complete_content(client: TestClient, keys: Keys) -> Non
     assert refused.status_code == 409
     detail = refused.json()["detail"]
     assert "nobody to sign" in detail and "cláusula" in detail
+    assert refused.json()["allowed"] == ["cancelled"]  # never the move just refused
 
 
 def test_an_edit_withdraws_the_approval(client: TestClient, keys: Keys) -> None:

@@ -303,13 +303,16 @@ def _pdf() -> bytes:
 
 
 UPLOAD = {"files": {"file": ("anexo.pdf", _pdf(), "application/pdf")}, "data": {"kind": "annex"}}
+# The public check of a file takes the file alone: any other field is refused (422).
+VERIFY_UPLOAD = {"files": UPLOAD["files"]}
 
 
 def call(
     client: TestClient, method: str, url: str, headers: dict[str, str], body: Any = None
 ) -> Response:
     if any(method == m and re.fullmatch(PATH_PARAM.sub("[^/]+", p), url) for m, p in UPLOADS):
-        return client.request(method, url, headers=headers, **UPLOAD)
+        upload = VERIFY_UPLOAD if url == f"{API}/verify" else UPLOAD
+        return client.request(method, url, headers=headers, **upload)
     if method in {"POST", "PUT", "PATCH"}:
         return client.request(method, url, headers=headers, json={} if body is None else body)
     return client.request(method, url, headers=headers)

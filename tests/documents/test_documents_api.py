@@ -381,3 +381,29 @@ def test_a_browser_gets_the_verification_as_a_page_in_spanish(
         assert text in page.text, text
     unknown = client.get(f"{API}/verify/{'a' * 64}", headers=browser)
     assert unknown.status_code == 200 and "Documento no reconocido" in unknown.text
+
+
+def test_two_template_versions_that_print_the_same_bytes_give_one_document(
+    client: TestClient, keys: Keys
+) -> None:
+    url = f"{API}/templates/sobrio/versions"
+    html = "<h1>{{ agreement.title }}</h1><p>{{ agreement.folio }}</p>"
+    ok(client.post(url, json={"name": "Sobrio", "html": html}, headers=keys.admin), 201)
+    commented = html + "{# una nota para quien edite la plantilla #}"
+    ok(client.post(url, json={"html": commented}, headers=keys.admin), 201)
+    created = agreement(client, keys.legal)
+    generate = f"{API}/agreements/{created['id']}/documents"
+    first = ok(
+        client.post(
+            generate, json={"template": "sobrio", "template_version": 1}, headers=keys.legal
+        ),
+        201,
+    )
+    again = client.post(
+        generate, json={"template": "sobrio", "template_version": 2}, headers=keys.legal
+    )
+    # The same bytes are the same document: not a 409 that no retry can ever get past.
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"] and again.json()["sha256"] == first["sha256"]
+    listed = ok(client.get(generate, headers=keys.viewer))["items"]
+    assert [d["id"] for d in listed] == [first["id"]]

@@ -2,15 +2,26 @@
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.principal import operator
+from app.documents import service as documents
+from app.documents.blobs import LEASE, LeaseLapsed, Staging, staging
+from app.documents.inspection import InspectJob
 from app.documents.router import get_storage
 from app.documents.scrub import missing_recent, scrub
 from app.documents.storage import TEMPORARY_PREFIX, LocalStorage
+from app.models import BlobLease
+from app.models.enums import DocumentKind
+from tests.clock import TestClock
 from tests.conftest import Keys
+from tests.documents.test_inspection import spanish_pdf
 from tests.factories import API, agreement, ok
 
 
@@ -22,12 +33,12 @@ def _documents(client: TestClient, keys: Keys, count: int) -> list[dict[str, obj
 
 
 def test_scrub_names_missing_damaged_and_orphaned_files(
-    client: TestClient, keys: Keys, db: Session
+    client: TestClient, keys: Keys, db: Session, sessions: sessionmaker[Session]
 ) -> None:
     storage = get_storage()
     assert isinstance(storage, LocalStorage)
     first, second = _documents(client, keys, 2)
-    assert scrub(db, storage).ok
+    assert scrub(sessions, storage).ok
 
     def path(sha256: object) -> Path:
         return storage.root / str(sha256)[:2] / str(sha256)
@@ -41,7 +52,7 @@ def test_scrub_names_missing_damaged_and_orphaned_files(
     old = time.time() - 7200
     os.utime(temporary, (old, old))
 
-    report = scrub(db, storage)
+    report = scrub(sessions, storage)
     assert not report.ok
     assert report.missing == [(first["id"], first["sha256"])]
     assert report.corrupted == [second["sha256"]]
@@ -49,5 +60,65 @@ def test_scrub_names_missing_damaged_and_orphaned_files(
     assert report.temporary_removed == 1 and not temporary.exists()
     assert missing_recent(db, storage) == [first["id"]]
 
-    scrub(db, storage, remove_orphans=True)
+    scrub(sessions, storage, remove_orphans=True)
     assert not storage.exists(orphan.sha256)
+
+
+def test_a_file_being_stored_is_not_an_orphan(
+    client: TestClient, keys: Keys, db: Session, sessions: sessionmaker[Session]
+) -> None:
+    """A file written for a row that has not committed yet is leased: the scrub leaves it, and
+    it becomes the document's when the row commits."""
+    storage = get_storage()
+    assert isinstance(storage, LocalStorage)
+    created = agreement(client, keys.legal)
+    pdf = spanish_pdf()
+    facts = InspectJob(pdf, max_pages=10).run()
+    with staging(sessions, storage) as stage:
+        file = stage.put(pdf)
+        report = scrub(sessions, storage, remove_orphans=True)
+        assert report.orphans == [] and report.in_flight == 1
+        assert storage.exists(file.sha256)
+        with sessions() as session, session.begin():
+            document, created_now = documents.record_upload(
+                session,
+                created["id"],
+                documents.Upload(pdf, DocumentKind.ANNEX, None, None),
+                facts,
+                file,
+                stage=stage,
+                actor=operator("tests"),
+            )
+        assert created_now
+    report = scrub(sessions, storage, remove_orphans=True)
+    assert report.ok and report.orphans == [] and report.in_flight == 0
+    assert storage.exists(document.sha256)
+
+
+def test_a_file_whose_row_never_commits_is_removed_with_its_lease(
+    client: TestClient, keys: Keys, sessions: sessionmaker[Session]
+) -> None:
+    storage = get_storage()
+    with pytest.raises(RuntimeError), staging(sessions, storage) as stage:
+        file = stage.put(b"%PDF-1.7 a request that fails after storing its file")
+        raise RuntimeError("refused")
+    assert not storage.exists(file.sha256)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BlobLease)) == 0
+
+
+def test_a_lapsed_lease_holds_nothing(
+    client: TestClient, keys: Keys, sessions: sessionmaker[Session], clock: TestClock
+) -> None:
+    """A writer that died between writing its file and committing leaves a lease that lapses:
+    after it, the file is garbage, and a row the writer might still commit is refused."""
+    storage = get_storage()
+    assert isinstance(storage, LocalStorage)
+    stage = Staging(sessions, storage)
+    file = stage.put(b"%PDF-1.7 written by a process that was killed")
+    assert scrub(sessions, storage, remove_orphans=True).in_flight == 1
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert scrub(sessions, storage, remove_orphans=True).orphans == [file.sha256]
+    assert not storage.exists(file.sha256)
+    with pytest.raises(LeaseLapsed), sessions() as session, session.begin():
+        stage.keep(session, file)

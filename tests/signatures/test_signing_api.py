@@ -5,7 +5,7 @@ The certificates come from the test PKI (`tests/signatures/pki.py`), laid out li
 e.firma; never real ones."""
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,9 +27,11 @@ from app.config import get_settings
 from app.models import AuditEvent, Document, Signature
 from app.signatures.pades import Credentials, SignJob
 from tests.conftest import Keys
+from tests.documents.test_inspection import bomb_pdf, spanish_pdf
 from tests.factories import API, agreement_payload, estado, move, municipio, ok, party
 from tests.signatures.pki import EFirma, Pki, test_pki
 from tests.signatures.tsa import local_tsa
+from tests.test_refused_requests import PDF, _refused
 
 PASSWORD = "12345678a"
 
@@ -723,7 +725,16 @@ def test_parallel_signers_on_their_own_machines_extend_the_latest_pdf(
     )
     latest = _download(client, mine["sign_over"], signing.keys["federacion"])
     assert latest == estado_pdf
-    ok(upload("federacion", _sign_locally(latest, _efirma(pki, "federacion"), pki, "FirmaFed")))
+    # Signed over the latest PDF, then altered inside the estado's earlier signature: the
+    # file's integrity is judged first — a 422, not a "someone signed since" 409 to retry.
+    signed = _sign_locally(latest, _efirma(pki, "federacion"), pki, "FirmaFed")
+    at = signed.index(b"Firma del convenio", len(frozen))
+    altered = signed[:at] + b"Firma del convenia" + signed[at + 18 :]
+    refused = upload("federacion", altered)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith(":signature-invalid")
+    assert "FirmaEstado" in refused.json()["detail"]
+    ok(upload("federacion", signed))
     # The municipio signs electronically: no PDF signature, yet the agreement completes, and
     # the signed convenio is the PDF with the two PAdES signatures.
     ok(
@@ -742,3 +753,30 @@ def test_parallel_signers_on_their_own_machines_extend_the_latest_pdf(
     )
     assert [s["field"] for s in report["signatures"]] == ["FirmaEstado", "FirmaFed"]
     assert all(s["ok"] for s in report["signatures"])
+
+
+def test_a_refused_signature_stores_nothing(
+    client: TestClient, keys: Keys, db: Session, signing: Signing, pki: Pki
+) -> None:
+    def autografa(who: str, scan: bytes) -> Callable[[], Any]:
+        url = f"{API}/signatures/{signing.requests[who]['id']}/sign/autografa"
+        return lambda: client.post(
+            url, files={"file": ("firma.pdf", scan, PDF)}, headers=signing.keys[who]
+        )
+
+    def pades(who: str, signed: bytes) -> Callable[[], Any]:
+        url = f"{API}/signatures/{signing.requests[who]['id']}/sign/pades"
+        return lambda: client.post(
+            url, files={"signed_pdf": ("firmado.pdf", signed, PDF)}, headers=signing.keys[who]
+        )
+
+    """Whatever refuses it — a hostile scan, the turn, another's e.firma, an altered file —
+    no file, lease, row or event is left (tests/test_refused_requests.py)."""
+    _refused(db, autografa("municipio", bomb_pdf()), 422)
+    _refused(db, autografa("estado", spanish_pdf()), 409)  # not its turn yet
+    frozen = _download(client, signing.document, keys.viewer)
+    foreign = _sign_locally(frozen, _efirma(pki, "estado"), pki, "Firma")  # another's e.firma
+    assert _refused(db, pades("municipio", foreign), 422)["type"].endswith("rfc-mismatch")
+    altered = bytearray(_sign_locally(frozen, _efirma(pki, "municipio"), pki, "Firma"))
+    altered[len(frozen) // 2] ^= 0x01
+    _refused(db, pades("municipio", bytes(altered)), 422)

@@ -1,6 +1,5 @@
 """Webhook receivers for the tests — one that checks every delivery's HMAC and can fail the
-first attempts, one that accepts connections and never answers — and the dispatcher's
-sessions inside the test's transaction."""
+first attempts, and one that accepts connections and never answers."""
 
 import hashlib
 import hmac
@@ -13,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass
@@ -91,14 +88,3 @@ def hanging() -> Iterator[str]:
     for connection in accepted:
         connection.close()
     listener.close()
-
-
-@pytest.fixture
-def sessions(connection: Connection) -> sessionmaker[Session]:
-    """The dispatcher's sessions, inside the test's transaction."""
-    return sessionmaker(
-        bind=connection,
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-        autoflush=False,
-    )
