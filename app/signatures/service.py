@@ -403,9 +403,7 @@ class PadesUpload:
     method: SignatureMethod = SignatureMethod.PADES
 
     def prepare(self, signing: Signing) -> Prepared:
-        _require_trust(self.trust)
-        base = sign_over(signing.session, signing.agreement)
-        assert base is not None
+        base = _pades_base(signing, self.trust)
         facts = documents.check_pdf(
             self.signed_pdf, settings=signing.settings, inspect=self.inspect
         )
@@ -438,9 +436,7 @@ class PadesCredentials:
     method: SignatureMethod = SignatureMethod.PADES
 
     def prepare(self, signing: Signing) -> Prepared:
-        _require_trust(self.trust)
-        base = sign_over(signing.session, signing.agreement)
-        assert base is not None
+        base = _pades_base(signing, self.trust)
         job = SignJob(
             pdf=documents.content(signing.storage, base),
             credentials=self.credentials,
@@ -554,7 +550,9 @@ def _refuse_stale(signing: Signing, signed_pdf: bytes, trust: TrustStore, crypto
         )
 
 
-def _require_trust(trust: TrustStore) -> None:
+def _pades_base(signing: Signing, trust: TrustStore) -> Document:
+    """The PDF a PAdES signature extends now (`sign_over`); 409 while the service trusts no
+    root, since no signature could then be checked."""
     if not trust.roots:
         raise problem(
             409,
@@ -562,6 +560,9 @@ def _require_trust(trust: TrustStore) -> None:
             "PAdES signatures need trust roots, and the service has none: the operator must "
             "set CONVENIOS_TRUST_ROOTS. Sign electronically or with a scan meanwhile.",
         )
+    base = sign_over(signing.session, signing.agreement)
+    assert base is not None  # fixed on entering in_signature
+    return base
 
 
 def _certificate_matches(representative: Representative, report: SignatureReport) -> None:
