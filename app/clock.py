@@ -6,7 +6,6 @@ worker process carries the moment it is about (``at``) instead of reading a cloc
 whole service agrees on one time.
 """
 
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -46,12 +45,6 @@ def today() -> date:
     """Today's date where the service's users are (folio years, expiry, deadlines): at 23:30
     of 31 December in Mexico City it is still that year, although in UTC it is the next."""
     return now().astimezone(ZoneInfo(get_settings().timezone)).date()
-
-
-def file_age_seconds(mtime: float) -> float:
-    """How long ago the operating system wrote a file: file times are the machine's own, so
-    this is the one comparison made against the machine's clock rather than the service's."""
-    return time.time() - mtime
 
 
 Today = Annotated[date, Depends(today)]

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.documents.storage import storage_for
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/api/v1"
 DEFAULT_STORAGE = PROJECT_ROOT / "storage"
@@ -112,11 +114,7 @@ class Settings(BaseSettings):
     @field_validator("storage_url")
     @classmethod
     def _known_storage(cls, value: str) -> str:
-        # Refuses what no backend serves, at start-up rather than at first use. Imported here:
-        # storage reads the clock, and the clock reads these settings.
-        from app.documents.storage import storage_for
-
-        storage_for(value)
+        storage_for(value)  # refuses what no backend serves, at start-up rather than at first use
         return value
 
     @field_validator("smtp_from")

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from app.clock import file_age_seconds
-
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -113,14 +111,23 @@ class LocalStorage:
                 yield digest
 
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
-        """Remove temporary files left by interrupted writes; returns how many."""
+        """Remove temporary files left by interrupted writes (untouched for longer than
+        ``older_than_seconds``); returns how many. A write in progress is never one of them."""
+        leftovers = list(self.root.glob(f"??/{TEMPORARY_PREFIX}*"))
+        if not leftovers:
+            return 0
+        # A file's age is measured with the clock that stamped it, the filesystem's, which can
+        # differ from this process's (a network filesystem, a moved clock): against the time
+        # it stamps on a file written now.
+        with tempfile.TemporaryFile(dir=self.root) as probe:
+            now = os.fstat(probe.fileno()).st_mtime
         removed = 0
-        for path in self.root.glob(f"??/{TEMPORARY_PREFIX}*"):
+        for path in leftovers:
             try:
                 written = path.stat().st_mtime
             except FileNotFoundError:
                 continue  # a write in progress just finished: it is a blob now
-            if file_age_seconds(written) > older_than_seconds:
+            if now - written > older_than_seconds:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -22,7 +22,7 @@ from app.agreements.schemas import TransitionRequest
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings
-from app.db import Writes
+from app.db import Writes, end_reading
 from app.documents import repository as documents_repository
 from app.documents import service as documents
 from app.documents.blobs import Staged, Staging, staging
@@ -498,7 +498,7 @@ def sign(
         seen = _round(read)
         prepared = way.prepare(read)
         bundle = _bundle_if_completing(read, way, prepared, inspect)
-        session.commit()  # the read ends (it wrote nothing): the next one reads afresh
+        end_reading(session)  # the next attempt, if any, reads afresh
         with staging(writes.sessions, storage) as stage:
             files = [stage.put(file.data) for file in prepared.files]
             bundled = stage.put(bundle.data) if bundle is not None else None

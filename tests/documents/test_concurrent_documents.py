@@ -242,6 +242,8 @@ def test_small_writes_beside_five_large_renders_wait_for_none_of_them(
         f"slowest {slowest_write * 1000:.0f} ms"
     )
     assert len(writes) >= 5, "the small writes did not run beside the renders"
-    # No writer waits behind a render: even the slowest write takes a fraction of the
-    # quickest render (which itself waited for a worker less than the others).
-    assert slowest_write < render_seconds[0] / 3
+    # No writer waits behind a render. When renders held the write lock, a few writes waited
+    # each for a whole render (10 s, beside renders of 5 to 12 s) while the others flowed; now
+    # even the slowest write takes a fraction of a render, on a machine as busy as it gets.
+    assert slowest_write < statistics.median(render_seconds) / 2
+    assert p95 < 0.5

@@ -1,7 +1,6 @@
 """The database is the truth: missing and damaged files are errors, unreferenced ones garbage."""
 
 import os
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def test_scrub_names_missing_damaged_and_orphaned_files(
     temporary = storage.root / "ab" / f"{TEMPORARY_PREFIX}interrupted"
     temporary.parent.mkdir(parents=True, exist_ok=True)
     temporary.write_bytes(b"half a file")
-    old = time.time() - 7200
+    old = temporary.stat().st_mtime - 7200  # two hours before the filesystem's now
     os.utime(temporary, (old, old))
 
     report = scrub(sessions, storage)

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,21 @@ def test_leftover_temporary_files_are_swept(tmp_path: Path) -> None:
     assert list(storage.digests()) == [blob.sha256]
     assert storage.sweep_temporary(older_than_seconds=60) == 1
     assert not leftover.exists() and storage.exists(blob.sha256)
+
+
+def test_a_write_in_progress_is_never_swept_whatever_the_process_clock_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's age is the filesystem's to tell: a process whose clock runs years ahead (a
+    moved clock, a network filesystem's skew) still sees a file being written as new."""
+    storage = LocalStorage(tmp_path)
+    storage.put(b"kept")
+    in_progress = next(tmp_path.glob("??")) / f"{TEMPORARY_PREFIX}writing"
+    in_progress.write_bytes(b"half")
+    years_ahead = time.time() + 10 * 365 * 86400
+    monkeypatch.setattr(time, "time", lambda: years_ahead)
+    assert storage.sweep_temporary(older_than_seconds=60) == 0
+    assert in_progress.exists()
 
 
 def test_corruption_is_found_by_rehashing(tmp_path: Path) -> None:
