@@ -25,18 +25,19 @@ test: $(VENV)/.installed-dev test-system-deps
 # processes too): more than a year ahead, and to 23:30 of 31 December in Mexico City (UTC-6),
 # when UTC is already in the next year — both at once. No test may pass only before some date.
 # libfaketime stops timed waits, so tests of real deadlines (marked `realtime`) stay out, and so
-# do the concurrency ones (`slow`), which the first run has covered and which no date changes.
-DATED_TESTS = tests/test_clock.py tests/agreements tests/obligations tests/webhooks \
-	tests/calendar tests/signatures tests/reports tests/test_readme.py
-DATED_PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider -m 'not realtime and not slow' \
-	$(DATED_TESTS)
+# do the concurrency ones (`slow`), which the first run has covered and which no date changes;
+# the README's walkthrough runs on the later day only.
+DATED_TESTS = tests/test_clock.py tests/agreements tests/obligations tests/webhooks/test_dispatch.py \
+	tests/webhooks/test_email.py tests/calendar tests/signatures tests/reports
+DATED_PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider -m 'not realtime and not slow'
 test-dates: $(VENV)/.installed-dev test-system-deps
 	@$(MAKE) --no-print-directory -j2 test-dates-ahead test-dates-new-year
 test-dates-ahead:
-	CONVENIOS_TEST_DATABASES=sqlite faketime -f '+400d' $(DATED_PYTEST)
+	CONVENIOS_TEST_DATABASES=sqlite faketime -f '+400d' $(DATED_PYTEST) $(DATED_TESTS) \
+		tests/test_readme.py
 test-dates-new-year:
 	CONVENIOS_TEST_DATABASES=sqlite TZ=UTC \
-		faketime -f "@$$(( $$(date -u +%Y) + 1 ))-01-01 05:30:00" $(DATED_PYTEST)
+		faketime -f "@$$(( $$(date -u +%Y) + 1 ))-01-01 05:30:00" $(DATED_PYTEST) $(DATED_TESTS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

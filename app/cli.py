@@ -22,7 +22,6 @@ from app.documents.storage import storage_for
 from app.errors import ProblemError
 from app.models.enums import Role
 from app.schemas import Date
-from app.templates import service as templates
 
 T = TypeVar("T")
 
@@ -40,6 +39,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
+    # Imported here: the templates bring WeasyPrint, which only this command needs.
+    from app.templates import service as templates
+
     migrations.upgrade(revision=args.revision)
     # The shipped convenio templates get a new version whenever their source changed.
     added = _in_transaction(lambda session: templates.sync_shipped(session, operator("migrate")))

@@ -75,7 +75,7 @@ def _pdf(number: int) -> bytes:
 def test_scrubbing_in_a_loop_beside_hundreds_of_uploads_loses_no_document(
     service: Service,
 ) -> None:
-    uploads = 200
+    uploads = 150
     storage = get_storage()
     assert isinstance(storage, LocalStorage)
     sessions = session_factory(service.engine, write=True)
@@ -168,7 +168,7 @@ def test_scrubbing_in_a_loop_beside_hundreds_of_uploads_loses_no_document(
 
 
 def _large(signers: list[tuple[dict[str, Any], dict[str, Any]]], number: int) -> dict[str, Any]:
-    """An agreement of some twenty pages: enough text that rendering it takes seconds."""
+    """An agreement of some fifteen pages: enough text that rendering it takes seconds."""
     paragraph = (
         "Las partes convienen en coordinar sus acciones para el cumplimiento del objeto del "
         "presente instrumento, en el ámbito de sus respectivas competencias y conforme a la "
