@@ -4,7 +4,6 @@ pool answers at once that it is busy, and when to come back."""
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +15,7 @@ from app.documents.rendering import MissingField, RenderJob, TooManyPages
 from app.documents.workers import JobOutOfMemory, JobTimeout, WorkerPool, WorkersBusy
 from app.models import Document
 from tests.conftest import Keys
+from tests.documents.naps import Nap
 from tests.factories import API, agreement
 
 TIMEOUT = 3.0
@@ -60,17 +60,6 @@ def test_template_errors_come_back_as_themselves(pool: WorkerPool) -> None:
     with pytest.raises(TooManyPages):
         pool.run(RenderJob('<p style="break-after: page">x</p>' * 6, "", {}, 5))
     _fine(pool)
-
-
-@dataclass(frozen=True)
-class Nap:
-    """A job that only takes time."""
-
-    seconds: float
-
-    def run(self) -> float:
-        time.sleep(self.seconds)
-        return self.seconds
 
 
 @pytest.mark.realtime  # jobs that wait in real time
