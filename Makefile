@@ -88,10 +88,13 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/signatures.py
 	$(BIN)/python bench/deliveries.py
 
-# The sample convenio of the README, and its first page as a picture (needs poppler-utils).
+# The six sample convenios (app/documents/samples.py) as PDFs in $(SAMPLES), and the page of
+# each that the README shows in docs/ (pictures made with poppler-utils' pdftoppm).
+SAMPLES ?= /tmp/convenios-muestras
 sample: $(VENV)/.installed-dev
-	$(BIN)/python -m bench.sample /tmp/convenio-muestra.pdf
-	pdftoppm -r 70 -png -f 1 -l 1 -singlefile /tmp/convenio-muestra.pdf docs/convenio-pagina-1
+	@scripts/system-deps.sh sample
+	$(BIN)/python -m bench.sample $(SAMPLES)
+	cp $(SAMPLES)/convenio-*.png docs/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

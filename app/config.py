@@ -2,19 +2,38 @@
 
 from datetime import date
 from email.utils import parseaddr
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.catalog.states import STATES
 from app.documents.storage import storage_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/api/v1"
 DEFAULT_STORAGE = PROJECT_ROOT / "storage"
+
+
+class CabildoRule(BaseModel):
+    """What a state's municipal law asks of a cabildo for a convenio that binds the municipio
+    beyond the ayuntamiento's term (CPEUM art. 115, fr. II, b: at least two thirds of its
+    members; states may ask more, and some the Legislature's authorisation too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The share of all members (integrantes) that must vote for it: "2/3", "3/4".
+    beyond_term_share: str = Field(default="2/3", pattern=r"^[1-9]/[1-9]$")
+    # Whether the state's Legislature must authorise it as well.
+    legislature: bool = False
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.beyond_term_share)
 
 
 class Settings(BaseSettings):
@@ -76,6 +95,10 @@ class Settings(BaseSettings):
         "fracción XXXIII"
     )
     transparency_responsible_areas: str = "Dirección Jurídica"
+    # The cabildo's authorisation of a convenio that binds a municipio beyond its ayuntamiento's
+    # term, by state (INEGI code): a JSON object, e.g. {"32": {"legislature": true}}. States
+    # not named take the constitutional minimum: two thirds of the members, no Legislature.
+    cabildo_rules: dict[str, CabildoRule] = Field(default_factory=dict)
     # `convenios serve` sweeps (overdue obligations, expiry, renewals, reminders) this often;
     # 0 leaves it to `convenios sweep` (cron, a systemd timer).
     sweep_interval_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
@@ -125,6 +148,22 @@ class Settings(BaseSettings):
                 "CONVENIOS_SMTP_FROM must be an address, e.g. "
                 "'Convenios <convenios@municipio.gob.mx>'"
             )
+        return value
+
+    @field_validator("cabildo_rules")
+    @classmethod
+    def _states(cls, value: dict[str, CabildoRule]) -> dict[str, CabildoRule]:
+        unknown = sorted(code for code in value if code not in STATES)
+        if unknown:
+            raise ValueError(
+                f"CONVENIOS_CABILDO_RULES names states by their 2-digit INEGI code; not: {unknown}"
+            )
+        for code, rule in value.items():
+            if not Fraction(2, 3) <= rule.share <= 1:
+                raise ValueError(
+                    f"CONVENIOS_CABILDO_RULES[{code}]: a share from 2/3 (CPEUM art. 115, fr. II, "
+                    "b) to 1"
+                )
         return value
 
     @field_validator("public_url")

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.documents.rendering import ASSET_BASE, AssetFetcher, RenderJob, render_html
 from app.documents.workers import WorkerPool
 from app.templates.service import shipped
-from bench.sample import context
+from bench.sample import context, saved_context
 
 RUNS = 9
 TEMPLATE = "coordinacion"
@@ -51,23 +51,23 @@ def paired_medians(
 
 
 _PEAK = """
-import resource, sys
+import pickle, resource, sys
 sys.path.insert(0, {root!r})
 from app.documents.rendering import render_pdf
 from app.templates.service import shipped
-from bench.sample import context
 source = shipped()[{key!r}][1]
-render_pdf(source.html, source.css, context({clauses}, {paragraphs}), max_pages=500)
+context = pickle.loads(open({context!r}, "rb").read())
+render_pdf(source.html, source.css, context, max_pages=500)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
 def peak_memory_mb(clauses: int, paragraphs: int) -> int:
+    """A fresh interpreter renders the context (built here, pickled) as a worker would."""
     code = _PEAK.format(
         root=str(Path(__file__).resolve().parent.parent),
         key=TEMPLATE,
-        clauses=clauses,
-        paragraphs=paragraphs,
+        context=str(saved_context(clauses, paragraphs)),
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300

@@ -1,133 +1,175 @@
-"""A realistic convenio context (three levels of government), for benchmarks and the README page."""
+"""The sample convenios of `app.documents.samples`, built through the API in a scratch database:
+their PDFs and a page of each as a picture for the README (`make sample`), and the context of the
+coordinación with the federation, grown to any length, for the benchmarks.
 
-from datetime import date
-from decimal import Decimal
+Run as `python -m bench.sample DIR`: writes DIR/convenio-NAME.pdf and .png for each sample.
+"""
+
+import copy
+import functools
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from app.documents.context import qr_data_uri
+from pypdf import PdfReader
 
-VERIFY_URL = "https://convenios.tlalnepantla.gob.mx/verify/3f9a1c0e7b2d4a6f8e1c5b9d"
-
-MUNICIPIO = {
-    "role": "EL MUNICIPIO",
-    "name": "Municipio de Tlalnepantla de Baz",
-    "legal_name": None,
-    "kind": "municipio",
-    "rfc": "MTB850101AB1",
-    "state_name": "Estado de México",
-    "address": "Plaza Dr. Gustavo Baz s/n, Colonia Tlalnepantla Centro, C.P. 54000, "
-    "Tlalnepantla de Baz, Estado de México",
-    "declarations": [
-        "Que el H. Ayuntamiento, en sesión ordinaria de Cabildo celebrada el 12 de diciembre "
-        "de 2025, autorizó la celebración del presente convenio.",
-    ],
-    "signatories": [
-        {
-            "full_name": "Lic. Mariana Téllez Arriaga",
-            "position": "Presidenta Municipal Constitucional",
-            "legal_basis": "el artículo 48, fracción IV, de la Ley Orgánica Municipal del "
-            "Estado de México",
-        }
-    ],
-}
-ESTADO = {
-    "role": "EL ESTADO",
-    "name": "Gobierno del Estado de México",
-    "legal_name": "Estado Libre y Soberano de México",
-    "kind": "estado",
-    "rfc": "GEM850101BJ3",
-    "state_name": "Estado de México",
-    "address": "Avenida Sebastián Lerdo de Tejada Poniente 300, Colonia Centro, Toluca de Lerdo",
-    "declarations": [
-        "Que la seguridad pública es una función a cargo de la Federación, las entidades "
-        "federativas y los municipios, en términos del artículo 21 constitucional.",
-    ],
-    "signatories": [
-        {
-            "full_name": "Dr. Joaquín Ibarra Solís",
-            "position": "Secretario General de Gobierno",
-            "legal_basis": None,
-        }
-    ],
-}
-FEDERACION = {
-    "role": "LA SSPC",
-    "name": "Secretaría de Seguridad y Protección Ciudadana",
-    "legal_name": None,
-    "kind": "federacion",
-    "rfc": None,
-    "state_name": None,
-    "address": "Avenida Constituyentes 947, Colonia Belén de las Flores, Ciudad de México",
-    "declarations": [
-        "Que le corresponde coordinar con las entidades federativas y los municipios las "
-        "acciones en materia de seguridad pública.",
-    ],
-    "signatories": [
-        {
-            "full_name": "Ing. Arturo Beltrán Quiñones",
-            "position": "Subsecretario de Seguridad Pública",
-            "legal_basis": None,
-        }
-    ],
-}
+ROOT = Path(__file__).resolve().parent.parent
+# The municipios the samples name, as INEGI's catalog has them (CVEGEO, state, municipio).
+_CATALOG = """CVEGEO,CVE_ENT,NOM_ENT,CVE_MUN,NOM_MUN
+11020,11,Guanajuato,020,León
+14120,14,Jalisco,120,Zapopan
+15057,15,México,057,Naucalpan de Juárez
+15104,15,México,104,Tlalnepantla de Baz
+"""
+# The page of each sample the README shows: the first, or for one its signature page.
+PAGES = {"coordinacion_estatal": -1}
 _CLAUSE = (
-    "LAS PARTES se comprometen a intercambiar la información necesaria para la operación del "
+    "«LAS PARTES» se comprometen a intercambiar la información necesaria para la operación del "
     "sistema de videovigilancia urbana, a designar enlaces técnicos y a reunirse en la comisión "
     "de seguimiento cada tres meses, levantando un acta de cada sesión en la que se harán constar "
     "los avances, los compromisos pendientes y las medidas para cumplirlos en tiempo y forma."
 )
 
 
+@functools.cache
+def _built() -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Every sample's PDF, and the render context of the coordinación with the federation;
+    the process's settings and clock as they were afterwards."""
+    from app import clock
+    from app.config import get_settings
+    from app.documents import samples
+
+    scratch = Path(tempfile.mkdtemp(prefix="convenios-samples-"))
+    names = ("CONVENIOS_DATABASE_URL", "CONVENIOS_STORAGE_URL", "CONVENIOS_PUBLIC_URL")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ["CONVENIOS_DATABASE_URL"] = f"sqlite:///{scratch / 'samples.sqlite3'}"
+    os.environ["CONVENIOS_STORAGE_URL"] = str(scratch / "storage")
+    os.environ["CONVENIOS_PUBLIC_URL"] = samples.PUBLIC_URL
+    get_settings.cache_clear()
+    previous = clock.use(lambda: samples.AS_OF)
+    try:
+        return _build(samples)
+    finally:
+        clock.use(previous)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def _build(samples: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
+    from alembic import command
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from app import migrations
+    from app.agreements import repository
+    from app.auth import service as keys
+    from app.auth.principal import operator
+    from app.catalog import service as catalog
+    from app.config import get_settings
+    from app.db import make_engine
+    from app.documents import service as documents
+    from app.main import create_app
+    from app.models.enums import Role
+    from app.templates import service as templates
+
+    settings = get_settings()
+    command.upgrade(migrations.alembic_config(settings.database_url), "head")
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session, session.begin():
+        catalog.import_catalog(session=session, text=_CATALOG, actor=operator("samples"))
+        templates.sync_shipped(session, operator("samples"))
+        _, key = keys.create_key(
+            session=session,
+            name="samples",
+            role=Role.LEGAL,
+            representative_id=None,
+            actor=operator("samples"),
+        )
+    headers = {"Authorization": f"Bearer {key}"}
+    pdfs: dict[str, bytes] = {}
+    ids: dict[str, int] = {}
+    with TestClient(create_app(engine), raise_server_exceptions=True) as client:
+        for name in samples.NAMES:
+            ids[name] = samples.build(client, headers, name)
+            document = client.post(
+                f"/api/v1/agreements/{ids[name]}/documents", json={}, headers=headers
+            ).json()
+            pdfs[name] = client.get(
+                f"/api/v1/documents/{document['id']}/pdf", headers=headers
+            ).content
+    with Session(engine) as session:
+        agreement = repository.get(session, ids["coordinacion_federal"])
+        assert agreement is not None
+        job = documents.plan_preview(
+            session, agreement, documents.GenerateRequest(), settings=settings
+        )
+    engine.dispose()
+    base = copy.deepcopy(job.context)
+    base["document"]["draft"] = False
+    return pdfs, base
+
+
 def context(clauses: int = 6, paragraphs: int = 1) -> dict[str, Any]:
-    """The template context; more ``clauses``, each of more ``paragraphs``, make it longer."""
-    return {
-        "agreement": {
-            "folio": "CONV-2026-0007",
-            "title": "Convenio de coordinación para el fortalecimiento de la seguridad pública",
-            "kind": "coordinacion",
-            "objective": "Establecer las bases de coordinación entre LAS PARTES para la operación "
-            "del sistema de videovigilancia urbana y su enlace con el C5 del Estado de México.",
-            "antecedents": [
-                "El 23 de octubre de 2018 se suscribió la Declaración de Tlalnepantla, cuya "
-                "iniciativa 4 promueve los convenios entre los tres órdenes de gobierno.",
-                "El Plan de Desarrollo Municipal 2025-2027 contempla la ampliación de la red de "
-                "videovigilancia y su integración con el C5.",
-            ],
-            "clauses": [
-                {"title": f"COMPROMISO {number}", "text": "\n".join([_CLAUSE] * paragraphs)}
-                for number in range(1, clauses + 1)
-            ],
-            "amount": Decimal("1500000.50"),
-            "currency": "MXN",
-            "effective_date": date(2026, 1, 15),
-            "expiry_date": date(2027, 9, 30),
-            "signed_on": None,
-            "renewal": {"mode": "automatic", "months": 12, "notice_days": 60},
-            "parent": None,
-            "parties": [FEDERACION, ESTADO, MUNICIPIO],
-            "witnesses": [],
-        },
-        "document": {
-            "place": "Tlalnepantla de Baz, Estado de México",
-            "date": date(2026, 1, 15),
-            "verification_url": VERIFY_URL,
-            "qr_data_uri": qr_data_uri(VERIFY_URL),
-        },
-    }
+    """The coordinación with the federation as its template sees it, with ``clauses`` cláusulas
+    of the drafter's, each of ``paragraphs`` paragraphs, before the template's own."""
+    found = copy.deepcopy(_built()[1])
+    agreement = found["agreement"]
+    drafted = [
+        {"title": f"COMPROMISO {number}", "text": "\n".join([_CLAUSE] * paragraphs)}
+        for number in range(1, clauses + 1)
+    ]
+    standard = [c for c in agreement["clause_plan"] if c["origin"] != "drafted"]
+    agreement["clauses"] = drafted
+    agreement["clause_plan"] = [
+        {"number": n, "title": c["title"], "text": c["text"], "key": None, "origin": "drafted"}
+        for n, c in enumerate(drafted, start=1)
+    ] + [{**c, "number": n} for n, c in enumerate(standard, start=clauses + 1)]
+    return found
+
+
+def saved_context(clauses: int = 6, paragraphs: int = 1) -> Path:
+    """`context`, pickled in a file: what a fresh process (a worker, to measure its memory)
+    renders without building the samples itself."""
+    handle, name = tempfile.mkstemp(suffix=".pickle")
+    with os.fdopen(handle, "wb") as file:
+        pickle.dump(context(clauses, paragraphs), file)
+    return Path(name)
 
 
 def main() -> None:
-    """Render the sample convenio to the PDF named on the command line (`make sample`)."""
-    import sys
-    from pathlib import Path
-
-    from app.documents.rendering import render_pdf
-    from app.templates.service import shipped
-
-    source = shipped()["coordinacion"][1]
-    result = render_pdf(source.html, source.css, context(), max_pages=50)
-    Path(sys.argv[1]).write_bytes(result.pdf)
-    print(f"{sys.argv[1]}: {result.pages} pages")
+    """Write every sample's PDF and a page of it as a picture (needs poppler-utils)."""
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for name, pdf in _built()[0].items():
+        path = out / f"convenio-{name}.pdf"
+        path.write_bytes(pdf)
+        page = PAGES.get(name, 1)
+        number = len(PdfReader(path).pages) if page == -1 else page
+        subprocess.run(  # noqa: S603
+            [
+                "pdftoppm",
+                "-r",
+                "60",
+                "-png",
+                "-f",
+                str(number),
+                "-l",
+                str(number),  # noqa: S607
+                "-singlefile",
+                str(path),
+                str(out / f"convenio-{name}"),
+            ],
+            check=True,
+        )
+        print(f"{path}: page {number}")
 
 
 if __name__ == "__main__":

@@ -73,14 +73,19 @@ def main() -> None:
         for kind, name in (
             ("federacion", "Secretaría de Seguridad y Protección Ciudadana"),
             ("estado", "Gobierno del Estado de México"),
-            ("academico", "Universidad Autónoma del Estado de México"),
+            ("academico_publico", "Universidad Autónoma del Estado de México"),
         ):
-            extra = {"inegi_code": "15"} if kind == "estado" else {}
+            extra = {"inegi_code": "15", "article": "el"} if kind == "estado" else {"article": "la"}
             party = post(client, "/parties", {"kind": kind, "name": name, **extra})
             person = post(
                 client,
                 f"/parties/{party['id']}/representatives",
-                {"full_name": "Lic. Mariana Téllez Arriaga", "position": "Titular"},
+                {
+                    "honorific": "Lic.",
+                    "full_name": "Mariana Téllez Arriaga",
+                    "gender": "feminine",
+                    "position": "Titular",
+                },
             )
             signers.append((party, person))
         print(
@@ -98,7 +103,6 @@ def main() -> None:
                     "objective": sample["objective"],
                     "antecedents": sample["antecedents"],
                     "clauses": sample["clauses"],
-                    "amount": str(sample["amount"]),
                     "effective_date": "2026-01-15",
                     "expiry_date": "2027-09-30",
                     "parties": [
@@ -106,7 +110,7 @@ def main() -> None:
                             "party_id": party["id"],
                             "role": role,
                             "declarations": ["Que cuenta con facultades para suscribirlo."],
-                            "signatory_ids": [person["id"]],
+                            "signatories": [{"representative_id": person["id"]}],
                         }
                         for (party, person), role in zip(
                             signers, ("LA FEDERACIÓN", "EL ESTADO", "LA UNIVERSIDAD"), strict=True

@@ -1,12 +1,15 @@
 #!/bin/sh
 # The Debian packages convenios needs besides Python: Pango for WeasyPrint (PDF rendering); with
 # `test`, also what the test suite uses: curl (the README's walkthrough runs in the suite) and
-# libfaketime (the date-sensitive tests run again with the machine's clock moved).
+# libfaketime (the date-sensitive tests run again with the machine's clock moved); with `sample`,
+# poppler-utils (`make sample` draws a page of each sample convenio).
 # Installs them when missing (as root, with apt-get); otherwise says what to install.
 set -eu
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 if [ "${1:-}" = test ]; then
     packages="$packages curl faketime"
+elif [ "${1:-}" = sample ]; then
+    packages="$packages poppler-utils"
 fi
 missing=""
 for package in $packages; do

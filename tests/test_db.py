@@ -33,7 +33,9 @@ def test_a_failure_after_the_change_leaves_nothing_half_written(
     events_before = db.scalar(select(func.count()).select_from(AuditEvent))
     monkeypatch.setattr(audit, "record", broken_record)
     response = client.post(
-        f"{API}/parties", json={"kind": "social", "name": "Fundación"}, headers=keys.legal
+        f"{API}/parties",
+        json={"kind": "social", "name": "Fundación", "article": "la"},
+        headers=keys.legal,
     )
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

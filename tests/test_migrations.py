@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import migrations
 from app.db import make_engine
@@ -43,3 +43,26 @@ def test_alembic_reads_the_service_settings(database: str, monkeypatch: pytest.M
     get_settings.cache_clear()
     # No URL passed: env.py must find the database in CONVENIOS_DATABASE_URL.
     command.check(migrations.alembic_config())
+
+
+def test_the_academic_parties_of_before_become_private_ones(database: str) -> None:
+    """Parties of the old kind "academico" were written about as private institutions: they
+    become "academico_privado", and a public university is recorded as such by hand."""
+    config = migrations.alembic_config(database)
+    command.downgrade(config, "8b25db490650")
+    engine = make_engine(database)
+    moment = "2026-01-01 00:00:00+00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO parties (kind, name, search_text, version, created_at, updated_at) "
+                "VALUES ('academico', 'Universidad del Valle', 'universidad del valle', 1, "
+                ":moment, :moment)"
+            ),
+            {"moment": moment},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT kind, autonomous, article FROM parties")).one()
+    assert tuple(row) == ("academico_privado", False, None)
+    engine.dispose()

@@ -39,6 +39,7 @@ from app.catalog.states import STATES
 from app.db import make_engine
 from app.main import create_app
 from app.models.enums import Role
+from tests.clock import days_from_today
 from tests.conftest import INEGI_CSV
 from tests.databases import drop_database, new_database
 from tests.factories import API, agreement_payload, estado, municipio, ok, party, representative
@@ -161,13 +162,25 @@ def _steer_party(body: dict[str, Any]) -> None:
     if kind == "estado":
         body["inegi_code"] = "15"
         body.pop("state_code", None)
-    elif kind == "municipio":
+    elif kind in ("municipio", "organismo_descentralizado"):
         body["inegi_code"] = "15104"
         body.pop("state_code", None)
     else:
         body.pop("inegi_code", None)
         if body.get("state_code") not in (None, *STATES):
             body["state_code"] = "15"
+    # How the instrument names it: an article, whose gender it then has.
+    if body.get("article") is not None:
+        body.pop("gender", None)
+    elif "kind" in body:
+        body["gender"] = body.get("gender") or "feminine"
+    if kind != "academico_publico":
+        body.pop("autonomous", None)
+    if kind == "municipio" and ("term_start" in body or "term_end" in body):
+        body["term_start"], body["term_end"] = days_from_today(-365), days_from_today(730)
+    else:
+        body.pop("term_start", None)
+        body.pop("term_end", None)
     _replace_if_set(body, "rfc", RFC)
     _replace_if_set(body, "contact_email", "enlace@example.mx")
 
@@ -184,8 +197,10 @@ def _steer_agreement(body: dict[str, Any]) -> None:
         body["parties"] = body["parties"][:3]
         for i, link in enumerate(body["parties"]):
             link["party_id"] = i + 1
-            link["signatory_ids"] = [i + 1] if link.get("signatory_ids") else []
+            link["signatories"] = [{"representative_id": i + 1}] if link.get("signatories") else []
             link["role"] = f"{i}{link['role']}"[:120]
+            # Contributions must add up within the amount, in its currency: left out.
+            link.pop("contributions", None)
     if body.get("kind") == "modificatorio":
         body["kind"] = "colaboracion"
     body.pop("parent_id", None)
@@ -196,6 +211,12 @@ def _steer_agreement(body: dict[str, Any]) -> None:
             body.pop("expiry_date")
     if body.get("amount") is None:
         body.pop("currency", None)
+    signing = body.get("signing")
+    if isinstance(signing, dict) and signing.get("method", "autografa") != "autografa":
+        signing.pop("date", None)
+        signing.pop("copies", None)
+    # Keys of the template's standard clauses, which a schema cannot list.
+    body.pop("standard_clauses", None)
     renewal = body.get("renewal")
     if isinstance(renewal, dict):
         mode = renewal.get("mode", "none")
@@ -205,6 +226,18 @@ def _steer_agreement(body: dict[str, Any]) -> None:
             renewal["months"] = renewal.get("months") or 12
         else:
             renewal.pop("months", None)
+
+
+def _steer_authorization(case: Case, body: dict[str, Any]) -> None:
+    """A vote of a cabildo that could have authorised it: party 1, the municipio, before today
+    and within its members."""
+    case.path_parameters = {**(case.path_parameters or {}), "party_id": 1}
+    body["date"] = days_from_today(-1)
+    body["members"], body["votes_for"] = 11, 11
+    body["votes_against"] = body["abstentions"] = 0
+    body.pop("certified_acta_document_id", None)
+    if isinstance(body.get("legislature"), dict):
+        body["legislature"]["date"] = days_from_today(-1)
 
 
 def _steer(case: Case) -> None:
@@ -231,6 +264,8 @@ def _steer(case: Case) -> None:
             body.pop("signed_on", None)
     elif path.endswith(("/agreements", "/agreements/{agreement_id}")):
         _steer_agreement(body)
+    elif path.endswith("/authorization"):
+        _steer_authorization(case, body)
 
 
 # The tests ----------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ class Facts:
     parties_without_signatories: tuple[str, ...] = ()
     inactive_signatories: tuple[str, ...] = ()
     clauses: int = 0
+    # What keeps the content from being complete (contributions that do not make up the
+    # amount, …), and what keeps it from being signed (a cabildo's authorisation missing or
+    # short of the majority, a signing date already past): worked out by the caller.
+    content_problems: tuple[str, ...] = ()
+    signing_problems: tuple[str, ...] = ()
     pending_signatures: int = 0
     # What keeps the signature requests from starting a signing round (none: none asked).
     signature_problems: tuple[str, ...] = ()
@@ -114,11 +119,13 @@ def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:
         )
         if facts.clauses == 0:
             problems.append("an agreement needs at least one cláusula")
+        problems.extend(facts.content_problems)
     if target is S.IN_SIGNATURE:
         problems.extend(
             f"representative {name} is no longer active" for name in facts.inactive_signatories
         )
         problems.extend(facts.signature_problems)
+        problems.extend(facts.signing_problems)
     if target is S.ACTIVE:
         if facts.pending_signatures:
             problems.append(f"{facts.pending_signatures} signature(s) are still pending")

@@ -19,7 +19,7 @@ from app.models import (
     FolioCounter,
     Party,
 )
-from app.models.enums import AgreementKind, AgreementStatus
+from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
 
 _FULL = (
     selectinload(Agreement.parties).selectinload(AgreementParty.party),
@@ -27,6 +27,7 @@ _FULL = (
     .selectinload(AgreementParty.signatories)
     .selectinload(AgreementSignatory.representative),
     selectinload(Agreement.topics),
+    selectinload(Agreement.publications),
 )
 _SUMMARY = (
     selectinload(Agreement.parties).selectinload(AgreementParty.party),
@@ -87,6 +88,16 @@ def sees(session: Session, actor: Principal, agreement_id: int) -> bool:
 
 def exists_by_id(session: Session, agreement_id: int) -> Agreement | None:
     return session.get(Agreement, agreement_id)
+
+
+def binding_terms(session: Session, agreement: Agreement) -> tuple[date | None, RenewalMode]:
+    """Until when the agreement binds its parties, and how it renews: its own expiry and
+    renewal, or — a modificatorio in force while its principal is — its principal's."""
+    if agreement.expiry_date is None and agreement.parent_id is not None:
+        parent = session.get(Agreement, agreement.parent_id)
+        if parent is not None:
+            return parent.expiry_date, parent.renewal_mode
+    return agreement.expiry_date, agreement.renewal_mode
 
 
 def page(

@@ -13,6 +13,9 @@ from app.agreements.schemas import (
     AgreementRead,
     AgreementSummary,
     AgreementUpdate,
+    CabildoAuthorization,
+    PublicationCreate,
+    PublicationRead,
     Topic,
     TransitionRequest,
 )
@@ -143,3 +146,88 @@ def transition_agreement(
     )
     response.headers["ETag"] = etag(agreement.version)
     return AgreementRead.from_model(agreement)
+
+
+@router.put(
+    "/{agreement_id}/parties/{party_id}/authorization",
+    responses=problem_responses(404, 409, 412, 413, 415),
+)
+def put_authorization(
+    agreement: AgreementDep,  # before the role, as in update_agreement
+    actor: Writer,
+    party_id: Id,
+    payload: CabildoAuthorization,
+    session: SessionDep,
+    response: Response,
+    today: Today,
+    if_match: IfMatch = None,
+) -> AgreementRead:
+    """Record the sesión de cabildo that authorised a municipio party to sign.
+
+    The vote must reach the majority the agreement needs: two thirds of the cabildo's members
+    when it binds the municipio beyond the ayuntamiento's term (CPEUM art. 115, fr. II, b), the
+    majority of those present otherwise. The authorisation is part of the convenio's text (the
+    municipio's declarations), so recording it is an edit.
+    """
+    check_if_match(if_match, agreement.version)
+    agreement = service.set_authorization(
+        session=session,
+        agreement=agreement,
+        party_id=party_id,
+        data=payload,
+        actor=actor,
+        today=today,
+    )
+    response.headers["ETag"] = etag(agreement.version)
+    return AgreementRead.from_model(agreement)
+
+
+@router.delete(
+    "/{agreement_id}/parties/{party_id}/authorization",
+    responses=problem_responses(404, 409, 412),
+)
+def delete_authorization(
+    agreement: AgreementDep,
+    actor: Writer,
+    party_id: Id,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AgreementRead:
+    """Remove a municipio party's cabildo authorisation (before signing starts)."""
+    check_if_match(if_match, agreement.version)
+    agreement = service.remove_authorization(
+        session=session, agreement=agreement, party_id=party_id, actor=actor
+    )
+    response.headers["ETag"] = etag(agreement.version)
+    return AgreementRead.from_model(agreement)
+
+
+@router.post(
+    "/{agreement_id}/publications",
+    status_code=201,
+    responses=problem_responses(404, 409, 413, 415),
+)
+def add_publication(
+    agreement: AgreementDep,
+    actor: Writer,
+    payload: PublicationCreate,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+    today: Today,
+) -> PublicationRead:
+    """Record where and when the signed convenio was published (DOF, Periódico Oficial,
+    Gaceta Municipal); a modificatorio drafted afterwards cites it."""
+    idempotency.claim()
+    publication = service.add_publication(
+        session=session, agreement=agreement, data=payload, actor=actor, today=today
+    )
+    body = PublicationRead.model_validate(publication)
+    respond_created(
+        response,
+        idempotency,
+        body,
+        location=f"/api/v1/agreements/{agreement.id}",
+    )
+    return body

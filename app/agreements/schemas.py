@@ -1,17 +1,28 @@
 """Agreement schemas: Create, Update (partial), Read, Summary and the transition request."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from app.agreements import lifecycle
 from app.models import Agreement
-from app.models.enums import AgreementKind, AgreementStatus, Initiative, RenewalMode
+from app.models.enums import (
+    AgreementKind,
+    AgreementStatus,
+    Capacity,
+    FundSource,
+    Initiative,
+    PublicationMedium,
+    RenewalMode,
+    SessionKind,
+    SigningMethod,
+)
 from app.parties.schemas import PartySummary
 from app.schemas import (
     BodyId,
+    Boolean,
     CreateSchema,
     Date,
     Integer,
@@ -35,6 +46,8 @@ InitiativeNumber = Annotated[Initiative, BeforeValidator(json_integer)]
 # float whose shortest form is exactly the digits the client wrote, so nothing is rounded.
 Amount = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. MXN.")]
+# What a party contributes, or one payment of it: more than nothing.
+PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 Objective = Annotated[str, Field(min_length=1, max_length=20_000)]
 
@@ -63,6 +76,53 @@ class Renewal(CreateSchema):
     )
 
 
+class SignatoryInput(CreateSchema):
+    """A representative who signs for the party, and in what capacity."""
+
+    representative_id: BodyId
+    capacity: Capacity = Field(
+        default=Capacity.REPRESENTS,
+        description="represents (the party acts through this person), assists (asistido por: a "
+        "síndico, a secretario de finanzas) or attests (validates with their signature: the "
+        "secretario del ayuntamiento). Every party that signs has someone who represents it.",
+    )
+
+
+class Ministration(CreateSchema):
+    """One payment of a contribution's calendar (ministración)."""
+
+    date: Date
+    amount: PositiveAmount
+
+
+class Contribution(CreateSchema):
+    """What a party puts in: the money clauses and the transparency export come from these."""
+
+    amount: PositiveAmount
+    currency: Currency | None = Field(
+        default=None, description="The agreement's currency (the default); no other is taken."
+    )
+    purpose: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What for, as the clause says it: la adquisición de cámaras de "
+        "videovigilancia.",
+    )
+    source: FundSource = Field(
+        description="federal, estatal, municipal, propios (a public body's own revenue) or "
+        "privados."
+    )
+    budget_item: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Partida presupuestal."
+    )
+    schedule: list[Ministration] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Calendar of ministraciones, in date order; their sum may not exceed the "
+        "amount.",
+    )
+
+
 class AgreementPartyInput(CreateSchema):
     party_id: BodyId
     role: str = Field(
@@ -71,11 +131,17 @@ class AgreementPartyInput(CreateSchema):
         description='How the agreement names the party, e.g. "EL MUNICIPIO".',
     )
     declarations: list[LongText] = Field(default_factory=list, max_length=30)
-    signatory_ids: list[BodyId] = Field(
+    replaces_declarations: Boolean = Field(
+        default=False,
+        description="Whether the party's declarations replace the template's (its legal "
+        "nature, its representatives' powers, its RFC and address) instead of following them.",
+    )
+    signatories: list[SignatoryInput] = Field(
         default_factory=list,
         max_length=10,
-        description="Representatives of this party who sign, in signing order.",
+        description="Who signs for this party, in signing order, each with a capacity.",
     )
+    contributions: list[Contribution] = Field(default_factory=list, max_length=20)
 
 
 def _unique_parties(parties: list[AgreementPartyInput]) -> list[AgreementPartyInput]:
@@ -86,15 +152,96 @@ def _unique_parties(parties: list[AgreementPartyInput]) -> list[AgreementPartyIn
     if len(set(roles)) != len(roles):
         raise ValueError("each party needs its own role name")
     for party in parties:
-        if len(set(party.signatory_ids)) != len(party.signatory_ids):
+        signers = [s.representative_id for s in party.signatories]
+        if len(set(signers)) != len(signers):
             raise ValueError(f"party {party.party_id} lists a signatory twice")
     return parties
+
+
+class Signing(CreateSchema):
+    """How, where and when the convenio's closing line says it is signed."""
+
+    method: SigningMethod = Field(
+        default=SigningMethod.AUTOGRAFA,
+        description="autografa: on paper, al margen y al calce, at one place and date (the "
+        "signatures are the scans of the signed copy); electronica: each party with its "
+        "firma electrónica (an electronic acceptance or an e.firma PAdES signature), on its "
+        "own date; mixta: some parties by hand, others electronically, each on its own date.",
+    )
+    place: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="Where it is signed (default: the seat of its first municipio, else of its "
+        "first estado).",
+    )
+    date: Date | None = Field(
+        default=None,
+        description="The day planned for signing on paper, which the document states; the "
+        "signatures are then taken as of that day. Without it the closing line leaves the day "
+        "for the signers to write.",
+    )
+    copies: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        description="Originals signed on paper (default: one per party).",
+    )
+
+
+class PublicationPlan(CreateSchema):
+    """Where the signed convenio is to be published, as its PUBLICACIÓN clause says."""
+
+    media: list[PublicationMedium] | None = Field(
+        default=None,
+        max_length=3,
+        description="dof, periodico_oficial, gaceta_municipal; [] for none; absent: those its "
+        "parties require (the DOF when the federation takes part, Ley de Planeación art. 36).",
+    )
+    effective_on_publication: Boolean = Field(
+        default=False,
+        description="Whether it takes effect on its publication rather than on effective_date.",
+    )
+
+
+ClauseKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
+
+class StandardClauseChoice(CreateSchema):
+    """What the drafter does with one of the template's standard clauses."""
+
+    mode: Literal["include", "omit", "replace"] = Field(
+        description="include (the default for every standard clause that applies), omit, or "
+        "replace with the drafter's own title and text."
+    )
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    text: str | None = Field(default=None, min_length=1, max_length=50_000)
+
+    @model_validator(mode="after")
+    def _replacement(self) -> "StandardClauseChoice":
+        if self.mode == "replace" and (self.title is None or self.text is None):
+            raise ValueError("a replaced clause needs its title and text")
+        if self.mode != "replace" and (self.title is not None or self.text is not None):
+            raise ValueError("only a replaced clause has a title and text of its own")
+        return self
 
 
 def _unique_topics(topics: list[str]) -> list[str]:
     if len(set(topics)) != len(topics):
         raise ValueError("each topic appears once")
     return topics
+
+
+StandardClauses = Annotated[
+    dict[ClauseKey, StandardClauseChoice],
+    Field(
+        max_length=40,
+        description="By the key the template version lists them with (GET /templates/{key}/"
+        "versions/{n}): include, omit or replace each standard clause. A clause the drafter "
+        "wrote on the same subject (VIGENCIA, RELACIÓN LABORAL, …) replaces the standard one "
+        "by itself.",
+    ),
+]
 
 
 class AgreementCreate(CreateSchema):
@@ -119,6 +266,9 @@ class AgreementCreate(CreateSchema):
     parent_id: BodyId | None = Field(
         default=None, description="The agreement a modificatorio amends (required for one)."
     )
+    signing: Signing = Field(default_factory=Signing)
+    publication: PublicationPlan = Field(default_factory=PublicationPlan)
+    standard_clauses: StandardClauses = Field(default_factory=dict)
 
     _parties = field_validator("parties")(_unique_parties)
     _topics = field_validator("topics")(_unique_topics)
@@ -144,6 +294,9 @@ class AgreementUpdate(UpdateSchema):
     expiry_date: Date | None = None
     renewal: Renewal | None = None
     parent_id: BodyId | None = None
+    signing: Signing | None = None
+    publication: PublicationPlan | None = None
+    standard_clauses: StandardClauses | None = None
 
     _parties = field_validator("parties")(_unique_parties)
     _topics = field_validator("topics")(_unique_topics)
@@ -168,17 +321,139 @@ class TransitionRequest(CreateSchema):
     )
 
 
+class LegislatureAuthorization(CreateSchema):
+    """The state Legislature's authorisation, where the state's law requires one."""
+
+    instrument: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="As the declaration cites it: el Decreto número 123 de la H. LXII "
+        "Legislatura del Estado, publicado en el Periódico Oficial el 3 de febrero de 2026.",
+    )
+    date: Date
+
+
+class CabildoAuthorization(CreateSchema):
+    """The sesión de cabildo that authorised a municipio to sign the convenio."""
+
+    session: SessionKind
+    session_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="As the acta names the session: Vigésima Octava, 12.",
+    )
+    date: Date
+    acta_number: str = Field(min_length=1, max_length=60)
+    agreement_number: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Número de acuerdo or punto."
+    )
+    members: Integer = Field(ge=1, le=100, description="Members (integrantes) of the cabildo.")
+    votes_for: Integer = Field(ge=0, le=100)
+    votes_against: Integer = Field(default=0, ge=0, le=100)
+    abstentions: Integer = Field(default=0, ge=0, le=100)
+    certified_acta_document_id: BodyId | None = Field(
+        default=None,
+        description="The certified acta, uploaded to the agreement as a cabildo_acta document; "
+        "required before signing starts.",
+    )
+    legislature: LegislatureAuthorization | None = None
+
+
+class CabildoAuthorizationRead(ReadSchema):
+    session: SessionKind
+    session_number: str | None
+    date: date
+    acta_number: str
+    agreement_number: str | None
+    members: int
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    certified_acta_document_id: int | None
+    legislature: LegislatureAuthorization | None
+
+
+_URL = r"^https?://[^\s/$.?#][^\s]*$"
+
+
+class PublicationCreate(CreateSchema):
+    """A publication of the signed convenio in an official medium."""
+
+    medium: PublicationMedium
+    medium_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="The medium's own name: Gaceta del Gobierno del Estado de México.",
+    )
+    published_on: Date
+    number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="Número, tomo, sección or edición, as the medium identifies the issue.",
+    )
+    url: str | None = Field(default=None, max_length=2000, pattern=_URL)
+
+
+class PublicationRead(ReadSchema):
+    id: int
+    medium: PublicationMedium
+    medium_name: str | None
+    published_on: date
+    number: str | None
+    url: str | None
+    created_at: datetime
+
+
 class SignatoryRead(ReadSchema):
     representative_id: int
     full_name: str
     position: str
+    capacity: Capacity
+
+
+class MinistrationRead(ReadSchema):
+    date: date
+    amount: Decimal
+
+
+class ContributionRead(ReadSchema):
+    amount: Decimal
+    currency: str
+    purpose: str
+    source: FundSource
+    budget_item: str | None
+    schedule: list[MinistrationRead]
 
 
 class AgreementPartyRead(ReadSchema):
     party: PartySummary
     role: str
     declarations: list[str]
+    replaces_declarations: bool
     signatories: list[SignatoryRead]
+    contributions: list[ContributionRead]
+    authorization: CabildoAuthorizationRead | None
+
+
+class SigningRead(ReadSchema):
+    method: SigningMethod
+    place: str | None
+    date: date | None
+    copies: int | None
+
+
+class PublicationPlanRead(ReadSchema):
+    media: list[PublicationMedium] | None
+    effective_on_publication: bool
+
+
+class StandardClauseChoiceRead(ReadSchema):
+    mode: Literal["include", "omit", "replace"]
+    title: str | None = None
+    text: str | None = None
 
 
 class RenewalRead(ReadSchema):
@@ -252,6 +527,12 @@ class AgreementRead(_AgreementBase):
     clauses: list[ClauseRead]
     witnesses: list[WitnessRead]
     renewal: RenewalRead
+    signing: SigningRead
+    publication: PublicationPlanRead
+    standard_clauses: dict[str, StandardClauseChoiceRead]
+    publications: list[PublicationRead] = Field(
+        description="Where and when the signed convenio was published."
+    )
     allowed_transitions: list[AgreementStatus] = Field(
         description="The states this agreement can move to from its current one."
     )
@@ -266,14 +547,25 @@ class AgreementRead(_AgreementBase):
                     party=PartySummary.model_validate(link.party),
                     role=link.role,
                     declarations=link.declarations,
+                    replaces_declarations=link.replaces_declarations,
                     signatories=[
                         SignatoryRead(
                             representative_id=signatory.representative_id,
                             full_name=signatory.representative.full_name,
                             position=signatory.representative.position,
+                            capacity=signatory.capacity,
                         )
                         for signatory in link.signatories
                     ],
+                    contributions=[
+                        ContributionRead.model_validate(contribution)
+                        for contribution in link.contributions
+                    ],
+                    authorization=(
+                        CabildoAuthorizationRead.model_validate(link.authorization)
+                        if link.authorization is not None
+                        else None
+                    ),
                 )
                 for link in agreement.parties
             ],
@@ -285,5 +577,23 @@ class AgreementRead(_AgreementBase):
                 months=agreement.renewal_months,
                 notice_days=agreement.renewal_notice_days,
             ),
+            signing=SigningRead(
+                method=agreement.signing_method,
+                place=agreement.signing_place,
+                date=agreement.signing_date,
+                copies=agreement.copies,
+            ),
+            publication=PublicationPlanRead(
+                media=agreement.publication_media,
+                effective_on_publication=agreement.effective_on_publication,
+            ),
+            standard_clauses={
+                key: StandardClauseChoiceRead.model_validate(choice)
+                for key, choice in agreement.standard_clauses.items()
+            },
+            publications=[
+                PublicationRead.model_validate(publication)
+                for publication in agreement.publications
+            ],
             allowed_transitions=list(lifecycle.allowed_from(agreement.status)),
         )

@@ -1,27 +1,35 @@
 """The rules for agreements: folios, content checks, edits and lifecycle moves."""
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.agreements import lifecycle, repository
+from app.agreements import cabildo, lifecycle, repository
 from app.agreements.schemas import (
     AgreementCreate,
     AgreementPartyInput,
     AgreementRead,
     AgreementUpdate,
+    CabildoAuthorization,
+    PublicationCreate,
+    PublicationPlan,
     Renewal,
+    SignatoryInput,
+    Signing,
+    StandardClauseChoice,
     TransitionRequest,
 )
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.config import API_PREFIX, get_settings
+from app.config import API_PREFIX, CabildoRule, get_settings
 from app.documents import repository as documents_repository
 from app.documents import service as documents
-from app.errors import Frozen, InvalidParam, InvalidTransition, NotFound, Unprocessable
+from app.documents.formatting import amount_in_figures
+from app.errors import Conflict, Frozen, InvalidParam, InvalidTransition, NotFound, Unprocessable
 from app.events.service import emit
 from app.kit import changed_fields, searchable
 from app.models import (
@@ -31,15 +39,28 @@ from app.models import (
     AgreementTopic,
     Document,
     Party,
+    Publication,
     Representative,
 )
 from app.models.base import touch
-from app.models.enums import AgreementKind, AgreementStatus, EventType, RenewalMode
+from app.models.enums import (
+    PUBLIC_PARTY_KINDS,
+    AgreementKind,
+    AgreementStatus,
+    Capacity,
+    DocumentKind,
+    EventType,
+    FundSource,
+    PartyKind,
+    RenewalMode,
+    SigningMethod,
+)
 from app.parties import repository as parties_repository
 from app.signatures import repository as signature_repository
 from app.signatures import rounds
+from app.templates import service as templates
 
-_NOT_AUDITED = {"version", "created_at", "updated_at", "allowed_transitions"}
+_NOT_AUDITED = {"version", "created_at", "updated_at", "allowed_transitions", "publications"}
 
 
 def snapshot(agreement: Agreement) -> dict[str, Any]:
@@ -71,6 +92,8 @@ class _Content:
     expiry_date: date | None
     renewal: Renewal
     parent_id: int | None
+    signing: Signing
+    standard_clauses: dict[str, StandardClauseChoice] = dataclass_field(default_factory=dict)
 
 
 def _check(session: Session, content: _Content, *, agreement_id: int | None) -> dict[int, Party]:
@@ -93,47 +116,178 @@ def _check(session: Session, content: _Content, *, agreement_id: int | None) -> 
         problem("renewal.mode", "only an agreement with an expiry date can renew")
     if renewal.mode is RenewalMode.BY_AGREEMENT and renewal.months is not None:
         problem("renewal.months", "a renewal by written agreement sets its own term")
+    _check_signing(content.signing, problem)
 
-    if content.kind is AgreementKind.MODIFICATORIO:
-        if content.parent_id is None:
-            problem("parent_id", "a convenio modificatorio names the agreement it amends")
-        elif content.parent_id == agreement_id:
-            problem("parent_id", "an agreement cannot amend itself")
-        else:
-            parent = repository.exists_by_id(session, content.parent_id)
-            if parent is None:
-                problem("parent_id", f"agreement {content.parent_id} does not exist")
-            elif parent.status is not AgreementStatus.ACTIVE:
-                problem(
-                    "parent_id",
-                    f"agreement {parent.folio} is {parent.status.value}; only an agreement "
-                    "in force can be amended",
-                )
-    elif content.parent_id is not None:
-        problem("parent_id", "only a convenio modificatorio has a parent agreement")
-
+    parent = _check_parent(session, content, agreement_id, problem)
     parties = parties_repository.parties_by_id(session, {p.party_id for p in content.parties})
-    wanted = {rid for p in content.parties for rid in p.signatory_ids}
+    wanted = {s.representative_id for p in content.parties for s in p.signatories}
     representatives = parties_repository.representatives_by_id(session, wanted)
     for i, link in enumerate(content.parties):
-        if link.party_id not in parties:
+        party = parties.get(link.party_id)
+        if party is None:
             problem(f"parties.{i}.party_id", f"party {link.party_id} does not exist")
             continue
-        for j, representative_id in enumerate(link.signatory_ids):
-            representative = representatives.get(representative_id)
-            if representative is None:
-                problem(
-                    f"parties.{i}.signatory_ids.{j}",
-                    f"representative {representative_id} does not exist",
-                )
-            elif representative.party_id != link.party_id:
-                problem(
-                    f"parties.{i}.signatory_ids.{j}",
-                    f"representative {representative_id} acts for another party",
-                )
+        _check_signatories(i, link, party, representatives, problem)
+        _check_contributions(i, link, party, content, problem)
+    _check_amount(content, problem)
+    if parent is not None:
+        _check_comparecencias(content, parent, problem)
+    _check_standard_clauses(session, content, problem)
     if errors:
         raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
     return parties
+
+
+def _check_signing(signing: Signing, problem: Any) -> None:
+    if signing.method is not SigningMethod.AUTOGRAFA:
+        if signing.date is not None:
+            problem(
+                "signing.date",
+                "a convenio its parties sign each on their own date (electronica, mixta) states "
+                "no day of signing",
+            )
+        if signing.copies is not None:
+            problem(
+                "signing.copies",
+                "only a convenio signed on paper at one act (autografa) has originals to count",
+            )
+
+
+def _check_parent(
+    session: Session, content: _Content, agreement_id: int | None, problem: Any
+) -> Agreement | None:
+    if content.kind is not AgreementKind.MODIFICATORIO:
+        if content.parent_id is not None:
+            problem("parent_id", "only a convenio modificatorio has a parent agreement")
+        return None
+    if content.parent_id is None:
+        problem("parent_id", "a convenio modificatorio names the agreement it amends")
+        return None
+    if content.parent_id == agreement_id:
+        problem("parent_id", "an agreement cannot amend itself")
+        return None
+    parent = repository.get(session, content.parent_id)
+    if parent is None:
+        problem("parent_id", f"agreement {content.parent_id} does not exist")
+        return None
+    if parent.status is not AgreementStatus.ACTIVE:
+        problem(
+            "parent_id",
+            f"agreement {parent.folio} is {parent.status.value}; only an agreement in force can "
+            "be amended",
+        )
+        return None
+    return parent
+
+
+def _check_comparecencias(content: _Content, parent: Agreement, problem: Any) -> None:
+    """A modificatorio is agreed by the parties of its principal, each named as it was there."""
+    roles = {link.party_id: link.role for link in parent.parties}
+    for i, link in enumerate(content.parties):
+        if link.party_id not in roles:
+            problem(
+                f"parties.{i}.party_id",
+                f"party {link.party_id} is not a party to {parent.folio}, which this convenio "
+                "modifies",
+            )
+        elif link.role.casefold() != roles[link.party_id].casefold():
+            problem(
+                f"parties.{i}.role",
+                f"{parent.folio} names this party «{roles[link.party_id]}»; its modificatorio "
+                "keeps that name",
+            )
+
+
+def _check_signatories(
+    i: int,
+    link: AgreementPartyInput,
+    party: Party,
+    representatives: dict[int, Representative],
+    problem: Any,
+) -> None:
+    for j, signatory in enumerate(link.signatories):
+        representative = representatives.get(signatory.representative_id)
+        where = f"parties.{i}.signatories.{j}"
+        if representative is None:
+            problem(
+                f"{where}.representative_id",
+                f"representative {signatory.representative_id} does not exist",
+            )
+        elif representative.party_id != link.party_id:
+            problem(
+                f"{where}.representative_id",
+                f"representative {signatory.representative_id} acts for another party",
+            )
+        if signatory.capacity is Capacity.ATTESTS and party.kind not in PUBLIC_PARTY_KINDS:
+            problem(
+                f"{where}.capacity",
+                "only an officer of a public body validates a convenio with their signature "
+                "(the secretario del ayuntamiento); a company or organisation signs through "
+                "those who represent it",
+            )
+    if link.signatories and not any(s.capacity is Capacity.REPRESENTS for s in link.signatories):
+        problem(
+            f"parties.{i}.signatories",
+            f"nobody represents party {link.party_id}: someone who assists or validates signs "
+            "beside a representative (capacity represents)",
+        )
+
+
+def _check_contributions(
+    i: int, link: AgreementPartyInput, party: Party, content: _Content, problem: Any
+) -> None:
+    public = party.kind in PUBLIC_PARTY_KINDS
+    for j, contribution in enumerate(link.contributions):
+        where = f"parties.{i}.contributions.{j}"
+        if content.amount is None:
+            problem("amount", "contributions make up the agreement's amount: give the amount")
+        elif contribution.currency not in (None, content.currency):
+            problem(
+                f"{where}.currency",
+                f"the agreement is in {content.currency}; its contributions are too",
+            )
+        if public and contribution.source is FundSource.PRIVADOS:
+            problem(f"{where}.source", "a public body contributes public funds, not privados")
+        if not public and contribution.source is not FundSource.PRIVADOS:
+            problem(f"{where}.source", f"a {party.kind.value} party contributes privados funds")
+        paid = sum((m.amount for m in contribution.schedule), Decimal(0))
+        if paid > contribution.amount:
+            problem(
+                f"{where}.schedule",
+                f"the ministraciones add up to {paid}, more than the contribution "
+                f"({contribution.amount})",
+            )
+        for k, ministration in enumerate(contribution.schedule):
+            late = content.expiry_date is not None and ministration.date > content.expiry_date
+            if ministration.date < content.effective_date or late:
+                problem(
+                    f"{where}.schedule.{k}.date",
+                    "a ministración falls within the agreement's dates",
+                )
+
+
+def _check_amount(content: _Content, problem: Any) -> None:
+    total = sum((c.amount for link in content.parties for c in link.contributions), Decimal(0))
+    if content.amount is not None and total > content.amount:
+        problem(
+            "amount",
+            f"the parties' contributions add up to {total}, more than the agreement's amount "
+            f"({content.amount})",
+        )
+
+
+def _check_standard_clauses(session: Session, content: _Content, problem: Any) -> None:
+    if not content.standard_clauses:
+        return
+    keys = templates.standard_keys(session, content.kind) or set()
+    for key in content.standard_clauses:
+        if key not in keys:
+            known = ", ".join(sorted(keys)) or "none"
+            problem(
+                f"standard_clauses.{key}",
+                f"template {templates.key_for(content.kind)!r} has no standard clause {key!r}; "
+                f"it has: {known}",
+            )
 
 
 def _set_parties(
@@ -143,8 +297,10 @@ def _set_parties(
     parties: dict[int, Party],
 ) -> None:
     representatives = parties_repository.representatives_by_id(
-        session, {rid for link in links for rid in link.signatory_ids}
+        session, {s.representative_id for link in links for s in link.signatories}
     )
+    # A cabildo's authorisation belongs to its party, whatever else of the party changes.
+    authorizations = {link.party_id: link.authorization for link in agreement.parties}
     agreement.parties.clear()
     session.flush()
     for position, link in enumerate(links):
@@ -153,19 +309,34 @@ def _set_parties(
             position=position,
             role=link.role,
             declarations=list(link.declarations),
+            replaces_declarations=link.replaces_declarations,
+            contributions=[
+                _contribution(c.model_dump(mode="json"), agreement.currency)
+                for c in link.contributions
+            ],
+            authorization=authorizations.get(link.party_id),
         )
         entry.party = parties[link.party_id]
         entry.signatories = [
-            _signatory(agreement, representatives[rid], order)
-            for order, rid in enumerate(link.signatory_ids)
+            _signatory(agreement, representatives[s.representative_id], s, order)
+            for order, s in enumerate(link.signatories)
         ]
         agreement.parties.append(entry)
 
 
+def _contribution(data: dict[str, Any], currency: str | None) -> dict[str, Any]:
+    """A contribution as kept: in the agreement's currency, its calendar in date order."""
+    data["currency"] = data["currency"] or currency
+    data["schedule"] = sorted(data["schedule"], key=lambda m: m["date"])
+    return data
+
+
 def _signatory(
-    agreement: Agreement, representative: Representative, order: int
+    agreement: Agreement, representative: Representative, given: SignatoryInput, order: int
 ) -> AgreementSignatory:
-    signatory = AgreementSignatory(representative_id=representative.id, position=order)
+    signatory = AgreementSignatory(
+        representative_id=representative.id, position=order, capacity=given.capacity
+    )
     signatory.agreement_id = agreement.id
     signatory.representative = representative
     return signatory
@@ -186,14 +357,47 @@ def _default_currency(amount: Decimal | None, currency: str | None) -> str | Non
 def _current_links(agreement: Agreement) -> list[AgreementPartyInput]:
     """The agreement's parties as a client would send them, to check them with a patch."""
     return [
-        AgreementPartyInput(
-            party_id=link.party_id,
-            role=link.role,
-            declarations=link.declarations,
-            signatory_ids=[s.representative_id for s in link.signatories],
+        AgreementPartyInput.model_validate(
+            {
+                "party_id": link.party_id,
+                "role": link.role,
+                "declarations": link.declarations,
+                "replaces_declarations": link.replaces_declarations,
+                "signatories": [
+                    {"representative_id": s.representative_id, "capacity": s.capacity}
+                    for s in link.signatories
+                ],
+                # Kept in the agreement's currency, whichever it is after the patch.
+                "contributions": [{**c, "currency": None} for c in link.contributions],
+            }
         )
         for link in agreement.parties
     ]
+
+
+def _current_signing(agreement: Agreement) -> Signing:
+    return Signing(
+        method=agreement.signing_method,
+        place=agreement.signing_place,
+        date=agreement.signing_date,
+        copies=agreement.copies,
+    )
+
+
+def _apply_signing(agreement: Agreement, signing: Signing) -> None:
+    agreement.signing_method, agreement.signing_place = signing.method, signing.place
+    agreement.signing_date, agreement.copies = signing.date, signing.copies
+
+
+def _apply_publication(agreement: Agreement, plan: PublicationPlan) -> None:
+    agreement.publication_media = (
+        None if plan.media is None else [medium.value for medium in plan.media]
+    )
+    agreement.effective_on_publication = plan.effective_on_publication
+
+
+def _choices(choices: dict[str, StandardClauseChoice]) -> dict[str, Any]:
+    return {key: choice.model_dump(exclude_none=True) for key, choice in choices.items()}
 
 
 def _refresh_search(agreement: Agreement) -> None:
@@ -213,6 +417,8 @@ def create_agreement(
         expiry_date=data.expiry_date,
         renewal=data.renewal,
         parent_id=data.parent_id,
+        signing=data.signing,
+        standard_clauses=data.standard_clauses,
     )
     parties = _check(session, content, agreement_id=None)
     number = repository.next_folio_number(session, today.year)
@@ -234,9 +440,13 @@ def create_agreement(
         renewal_months=data.renewal.months,
         renewal_notice_days=data.renewal.notice_days,
         parent_id=data.parent_id,
+        standard_clauses=_choices(data.standard_clauses),
         parties=[],
         topics=[],
+        publications=[],
     )
+    _apply_signing(agreement, data.signing)
+    _apply_publication(agreement, data.publication)
     _refresh_search(agreement)
     session.add(agreement)
     session.flush()
@@ -257,11 +467,7 @@ def create_agreement(
 def update_agreement(
     *, session: Session, agreement: Agreement, data: AgreementUpdate, actor: Principal
 ) -> Agreement:
-    if not lifecycle.is_editable(agreement.status):
-        raise Frozen(
-            f"Agreement {agreement.folio} is {agreement.status.value}: its content is frozen. "
-            "Changes after signing starts need a convenio modificatorio."
-        )
+    _editable(agreement)
     changes = data.changes()
     if not changes:
         return agreement
@@ -284,6 +490,15 @@ def update_agreement(
         expiry_date=changes.get("expiry_date", agreement.expiry_date),
         renewal=renewal,
         parent_id=changes.get("parent_id", agreement.parent_id),
+        signing=data.signing or _current_signing(agreement),
+        standard_clauses=(
+            data.standard_clauses
+            if data.standard_clauses is not None
+            else {
+                key: StandardClauseChoice.model_validate(choice)
+                for key, choice in agreement.standard_clauses.items()
+            }
+        ),
     )
     parties = _check(session, content, agreement_id=agreement.id)
 
@@ -298,30 +513,23 @@ def update_agreement(
     agreement.expiry_date, agreement.parent_id = content.expiry_date, content.parent_id
     agreement.renewal_mode = renewal.mode
     agreement.renewal_months, agreement.renewal_notice_days = renewal.months, renewal.notice_days
+    _apply_signing(agreement, content.signing)
+    if data.publication is not None:
+        _apply_publication(agreement, data.publication)
+    agreement.standard_clauses = _choices(content.standard_clauses)
     if data.parties is not None:
         _set_parties(session, agreement, data.parties, parties)
+    elif "currency" in changes or "amount" in changes:
+        # Contributions are kept in the agreement's currency.
+        for link in agreement.parties:
+            link.contributions = [{**c, "currency": agreement.currency} for c in link.contributions]
     if data.topics is not None:
         _set_topics(agreement, data.topics)
     _refresh_search(agreement)
 
     diff = changed_fields(before, snapshot(agreement))
-    if not diff:
-        return agreement
-    status = lifecycle.after_edit(agreement.status)
-    if status is not agreement.status:
-        diff["status"] = [agreement.status.value, status.value]
-        agreement.status = status
-    # Always touch the row: its version is the agreement's, even when only a child changed.
-    touch(agreement)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="agreement.updated",
-        entity=("agreement", agreement.id),
-        agreement_id=agreement.id,
-        changes=diff,
-    )
+    if diff:
+        _edited(session, agreement, actor, diff)
     return agreement
 
 
@@ -349,6 +557,92 @@ def _document_to_sign(session: Session, agreement: Agreement, document_id: int |
     return document
 
 
+def content_problems(agreement: Agreement) -> list[str]:
+    """What keeps the agreement's content from being complete for review and signing."""
+    contributions = [c for link in agreement.parties for c in link.contributions]
+    total = sum((Decimal(c["amount"]) for c in contributions), Decimal(0))
+    if agreement.amount is None:
+        return []
+    currency = agreement.currency or "MXN"
+    if not contributions:
+        return [
+            f"the amount of {amount_in_figures(agreement.amount, currency)} needs the parties' "
+            "contributions that make it up"
+        ]
+    if total != agreement.amount:
+        return [
+            f"the parties' contributions add up to {amount_in_figures(total, currency)}, not "
+            f"the agreement's {amount_in_figures(agreement.amount, currency)}"
+        ]
+    return []
+
+
+def authorization_requirement(
+    session: Session,
+    agreement: Agreement,
+    party: Party,
+    authorization: dict[str, Any],
+    rules: dict[str, CabildoRule],
+) -> cabildo.Requirement | None:
+    """The majority the municipio's cabildo needs for this agreement (None while the
+    ayuntamiento's term is not on record)."""
+    if party.term_end is None:
+        return None
+    expiry_date, renewal_mode = repository.binding_terms(session, agreement)
+    return cabildo.requirement(
+        authorization,
+        term_end=party.term_end,
+        expiry_date=expiry_date,
+        renewal_mode=renewal_mode,
+        rule=rules.get(party.state_code or "", CabildoRule()),
+    )
+
+
+def signing_problems(
+    session: Session, agreement: Agreement, *, today: date, rules: dict[str, CabildoRule]
+) -> list[str]:
+    """What keeps the agreement from being signed: each municipio's cabildo authorisation
+    (with the majority its term requires, its certified acta, the Legislature's where the
+    state's rule asks for it), and a stated signing date that has passed."""
+    problems: list[str] = []
+    for link in agreement.parties:
+        party = link.party
+        if party.kind is not PartyKind.MUNICIPIO:
+            continue
+        where = f"the cabildo of {party.name}"
+        found = link.authorization
+        if found is None:
+            problems.append(
+                f"{where} has not authorised it (PUT {API_PREFIX}/agreements/{agreement.id}"
+                f"/parties/{party.id}/authorization)"
+            )
+            continue
+        needed = authorization_requirement(session, agreement, party, found, rules)
+        if needed is None:
+            problems.append(
+                f"the term of the ayuntamiento of {party.name} is not on record (term_start, "
+                "term_end), so the majority it needs is not known"
+            )
+            continue
+        problems.extend(f"{where}: {p}" for p in cabildo.vote_problems(found, needed))
+        if found["certified_acta_document_id"] is None:
+            problems.append(
+                f"{where}: the certified acta of the session is not uploaded (kind cabildo_acta)"
+            )
+        if needed.legislature and found.get("legislature") is None:
+            problems.append(
+                f"{where}: the convenio binds the municipio beyond the ayuntamiento's term, and "
+                "the state's Legislature must authorise it too (authorization.legislature)"
+            )
+    stated = agreement.signing_date
+    if stated is not None and stated < today:
+        problems.append(
+            f"the convenio states it is signed on {stated.isoformat()}, which has passed: "
+            "change signing.date"
+        )
+    return problems
+
+
 def transition(
     *,
     session: Session,
@@ -357,9 +651,20 @@ def transition(
     actor: Principal,
     today: date,
 ) -> Agreement:
-    signed_on = (request.signed_on or today) if request.to is AgreementStatus.ACTIVE else None
+    signed_on = (
+        (request.signed_on or agreement.signing_date or today)
+        if request.to is AgreementStatus.ACTIVE
+        else None
+    )
     if request.signed_on is not None and request.to is not AgreementStatus.ACTIVE:
         raise Unprocessable.field("body.signed_on", "only a move to active has a signing date")
+    stated = agreement.signing_date
+    if signed_on is not None and stated is not None and signed_on != stated:
+        raise Unprocessable.field(
+            "body.signed_on",
+            f"the convenio states it is signed on {stated.isoformat()}; it cannot have been "
+            "signed on another day",
+        )
     if request.document_id is not None and request.to is not AgreementStatus.IN_SIGNATURE:
         raise Unprocessable.field(
             "body.document_id", "only a move to in_signature fixes a document"
@@ -380,6 +685,10 @@ def transition(
             if not s.representative.active
         ),
         clauses=len(agreement.clauses),
+        content_problems=tuple(content_problems(agreement)),
+        signing_problems=tuple(
+            signing_problems(session, agreement, today=today, rules=get_settings().cabildo_rules)
+        ),
         reason=request.reason,
         signed_on=signed_on,
         pending_signatures=rounds.unsigned(signatures),
@@ -435,3 +744,174 @@ def transition(
         },
     )
     return agreement
+
+
+def _editable(agreement: Agreement) -> None:
+    if not lifecycle.is_editable(agreement.status):
+        raise Frozen(
+            f"Agreement {agreement.folio} is {agreement.status.value}: its content is frozen. "
+            "Changes after signing starts need a convenio modificatorio."
+        )
+
+
+def _municipio_link(agreement: Agreement, party_id: int) -> AgreementParty:
+    for link in agreement.parties:
+        if link.party_id == party_id:
+            if link.party.kind is not PartyKind.MUNICIPIO:
+                raise Unprocessable(
+                    f"Party {party_id} is a {link.party.kind.value}: only a municipio's cabildo "
+                    "authorises a convenio.",
+                    errors=[InvalidParam(field="path.party_id", message="not a municipio")],
+                )
+            return link
+    raise NotFound(f"Party {party_id} is not a party to agreement {agreement.folio}.")
+
+
+def _edited(session: Session, agreement: Agreement, actor: Principal, diff: dict[str, Any]) -> None:
+    """Record an edit of the content: an approval is withdrawn, the version bumped (always:
+    the version is the agreement's, even when only a child changed), the change audited."""
+    status = lifecycle.after_edit(agreement.status)
+    if status is not agreement.status:
+        diff["status"] = [agreement.status.value, status.value]
+        agreement.status = status
+    touch(agreement)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="agreement.updated",
+        entity=("agreement", agreement.id),
+        agreement_id=agreement.id,
+        changes=diff,
+    )
+
+
+def set_authorization(
+    *,
+    session: Session,
+    agreement: Agreement,
+    party_id: int,
+    data: CabildoAuthorization,
+    actor: Principal,
+    today: date,
+) -> Agreement:
+    """Record the sesión de cabildo that authorised a municipio to sign the agreement."""
+    _editable(agreement)
+    link = _municipio_link(agreement, party_id)
+    party = link.party
+    if party.term_end is None:
+        raise Unprocessable.field(
+            "path.party_id",
+            f"record the term of the ayuntamiento of {party.name} first (PATCH "
+            f"{API_PREFIX}/parties/{party.id} with term_start and term_end): it decides the "
+            "majority the convenio needs",
+        )
+    found = data.model_dump(mode="json")
+    if data.date > today:
+        raise Unprocessable.field("body.date", "the session has not taken place yet")
+    if party.term_start is not None and not party.term_start <= data.date <= party.term_end:
+        raise Unprocessable.field(
+            "body.date",
+            f"the ayuntamiento on record for {party.name} sits from "
+            f"{party.term_start.isoformat()} to {party.term_end.isoformat()}: a session on "
+            "another day was not its own (record the present term first)",
+        )
+    if data.legislature is not None and data.legislature.date > today:
+        raise Unprocessable.field("body.legislature.date", "a date that has not come yet")
+    needed = authorization_requirement(
+        session, agreement, party, found, get_settings().cabildo_rules
+    )
+    assert needed is not None  # the term is known
+    problems = cabildo.vote_problems(found, needed)
+    if problems:
+        raise Unprocessable.field("body.votes_for", problems[0])
+    if data.certified_acta_document_id is not None:
+        acta = documents_repository.get(session, data.certified_acta_document_id)
+        if (
+            acta is None
+            or acta.agreement_id != agreement.id
+            or acta.kind is not DocumentKind.CABILDO_ACTA
+        ):
+            raise Unprocessable.field(
+                "body.certified_acta_document_id",
+                "not a cabildo_acta document of this agreement (upload the certified acta "
+                f"to {API_PREFIX}/agreements/{agreement.id}/documents/upload with kind "
+                "cabildo_acta)",
+            )
+    before = link.authorization
+    if before == found:
+        return agreement
+    link.authorization = found
+    _edited(session, agreement, actor, {f"parties.{party.id}.authorization": [before, found]})
+    return agreement
+
+
+def remove_authorization(
+    *, session: Session, agreement: Agreement, party_id: int, actor: Principal
+) -> Agreement:
+    _editable(agreement)
+    link = _municipio_link(agreement, party_id)
+    if link.authorization is None:
+        return agreement
+    before, link.authorization = link.authorization, None
+    _edited(session, agreement, actor, {f"parties.{party_id}.authorization": [before, None]})
+    return agreement
+
+
+_PUBLISHED = frozenset(
+    {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
+)
+
+
+def add_publication(
+    *,
+    session: Session,
+    agreement: Agreement,
+    data: PublicationCreate,
+    actor: Principal,
+    today: date,
+) -> Publication:
+    """Record where and when the signed convenio was published."""
+    if agreement.status not in _PUBLISHED or agreement.signed_on is None:
+        raise Conflict(
+            f"Agreement {agreement.folio} is {agreement.status.value}: only a signed convenio "
+            "is published."
+        )
+    if data.published_on < agreement.signed_on:
+        raise Unprocessable.field(
+            "body.published_on",
+            f"the convenio was signed on {agreement.signed_on.isoformat()}; it cannot have "
+            "been published before",
+        )
+    if data.published_on > today:
+        raise Unprocessable.field("body.published_on", "a date that has not come yet")
+    publication = Publication(
+        agreement_id=agreement.id,
+        medium=data.medium,
+        medium_name=data.medium_name,
+        published_on=data.published_on,
+        number=data.number,
+        url=data.url,
+        created_by=actor.name,
+    )
+    session.add(publication)
+    touch(agreement)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="agreement.published",
+        entity=("agreement", agreement.id),
+        agreement_id=agreement.id,
+        changes={
+            "publication": [
+                None,
+                {
+                    "medium": data.medium.value,
+                    "published_on": data.published_on.isoformat(),
+                    "number": data.number,
+                },
+            ]
+        },
+    )
+    return publication

@@ -9,6 +9,7 @@ the API process.
 """
 
 import mimetypes
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -32,6 +34,12 @@ ASSET_BASE = "https://assets.convenios.invalid/"
 _ASSET_DIRECTORY = "assets"
 _ASSET_TYPES = frozenset({".ttf", ".otf", ".woff", ".woff2", ".png", ".jpg", ".jpeg", ".svg"})
 
+
+def guillemets(text: str) -> Markup:
+    """«LAS PARTES», kept whole on one line (a defined term is never split or hyphenated)."""
+    return Markup('<span class="rol">«{}»</span>').format(text)
+
+
 FILTERS = {
     "long_date": formatting.long_date,
     "date_in_words": formatting.date_in_words,
@@ -41,6 +49,7 @@ FILTERS = {
     "ordinal": formatting.ordinal,
     "upper": formatting.upper,
     "title": formatting.title,
+    "guillemets": guillemets,
 }
 
 
@@ -188,6 +197,53 @@ class RenderJob:
             max_pages=self.max_pages,
             pdf_variant=self.pdf_variant,
         )
+
+
+# What a preview adds to the template's page: its stylesheet inline, and a mark on top that it is
+# a draft. Nothing else differs from the PDF's text.
+_PREVIEW_STYLE = """
+@media screen {
+  body { max-width: 21.6cm; margin: 0 auto; padding: 1.5cm 2.5cm; background: #fff; }
+  html { background: #e8e8e8; }
+}
+.vista-previa {
+  position: sticky; top: 0; z-index: 1; margin: 0 0 1.2em 0; padding: 0.5em 1em;
+  background: #fff3cd; border: 1pt solid #b58100; color: #5c4400;
+  font: bold 10pt sans-serif; text-align: center; letter-spacing: 0.03em;
+}
+"""
+_PREVIEW_MARK = (
+    '<div class="vista-previa" role="note">BORRADOR · Vista previa del texto del convenio, sin '
+    "validez legal; el documento para firma es el PDF que genera el servicio.</div>"
+)
+
+
+@dataclass(frozen=True)
+class PreviewJob:
+    """The convenio as an HTML page, without laying it out: what legal staff read before
+    generating the PDF (`app.documents.workers` runs it like a render)."""
+
+    source: str
+    css: str
+    context: dict[str, Any]
+
+    def run(self) -> str:
+        return preview_html(self.source, self.css, self.context)
+
+
+def preview_html(source: str, css: str, context: dict[str, Any]) -> str:
+    """The template's HTML with its stylesheet inline and the draft mark after ``<body>``."""
+    html = render_html(source, context)
+    style = f"<style>\n{escape_style(css)}\n{_PREVIEW_STYLE}</style>\n"
+    html = html.replace("</head>", style + "</head>", 1) if "</head>" in html else style + html
+    opening = re.search(r"<body[^>]*>", html)
+    at = opening.end() if opening else 0
+    return html[:at] + "\n" + _PREVIEW_MARK + html[at:]
+
+
+def escape_style(css: str) -> str:
+    """CSS as the content of a <style> element: it cannot close the element it is in."""
+    return re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
 
 
 def render_pdf(

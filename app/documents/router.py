@@ -4,7 +4,7 @@ import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -31,10 +31,11 @@ from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
 from app.models.enums import DocumentKind
 from app.pagination import Page, PageDep, build_page, int_after
-from app.schemas import Id, QueryText
+from app.schemas import MAX_ID, Id, QueryText
 from app.signatures.schemas import SignatureReportRead
 from app.signatures.trust import configured_trust
 from app.signatures.verification import reports as signature_reports
+from app.templates.schemas import TEMPLATE_KEY
 
 router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 422))
 public_router = APIRouter(prefix="/verify", tags=["verification"], responses=problem_responses(422))
@@ -139,6 +140,54 @@ def generate_document(
             return _answer(response, idempotency, body, created=created)
 
 
+# The preview shows user text: it may load nothing, run nothing and sit in no frame.
+_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
+@router.get(
+    "/agreements/{agreement_id}/preview",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **problem_responses(404, 503),
+    },
+)
+@computes  # it writes nothing: a read, however long the template takes
+def preview_agreement(
+    agreement: AgreementDep,
+    _: AnyRole,
+    session: SessionDep,
+    template: Annotated[
+        str | None, Query(pattern=TEMPLATE_KEY, description="Default: the one for its kind.")
+    ] = None,
+    template_version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """The whole convenio as an HTML page, marked as a draft: the text its PDF will have.
+
+    Fast (no layout), so legal staff read what will be signed before generating and reviewing
+    it: every cláusula in order — theirs, then the template's standard ones that apply — and
+    the verification code its standard PDF would carry."""
+    job = service.plan_preview(
+        session,
+        agreement,
+        GenerateRequest(template=template, template_version=template_version),
+        settings=get_settings(),
+    )
+    end_reading(session)
+    html = service.preview(job, render=render_runner())
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": _PREVIEW_POLICY,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
 @router.get("/agreements/{agreement_id}/documents", responses=problem_responses(404))
 def list_documents(
     agreement: AgreementDep, _: AnyRole, session: SessionDep, page: PageDep
@@ -176,7 +225,13 @@ def upload_document(
     idempotency: IdempotencyDep,
     response: Response,
     file: Annotated[UploadFile, File(description="The PDF.")],
-    kind: Annotated[DocumentKind, Form(description="annex, signed_copy or evidence.")],
+    kind: Annotated[
+        DocumentKind,
+        Form(
+            description="annex, signed_copy, evidence, or cabildo_acta: the certified acta of "
+            "the sesión de cabildo that authorised the convenio."
+        ),
+    ],
     form: CheckedForm,
     title: Annotated[QueryText | None, Form(min_length=1, max_length=300)] = None,
 ) -> DocumentRead:

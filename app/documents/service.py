@@ -23,12 +23,14 @@ from app.agreements import repository as agreements
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings
-from app.documents import repository
+from app.documents import clauses, repository
 from app.documents.blobs import Staged, Staging
 from app.documents.context import (
     DocumentFacts,
     agreement_context,
     document_context,
+    is_test_address,
+    legal_gaps,
     signing_place,
 )
 from app.documents.inspection import (
@@ -41,6 +43,7 @@ from app.documents.inspection import (
 )
 from app.documents.rendering import (
     MissingField,
+    PreviewJob,
     RenderedPdf,
     RenderJob,
     ResourceRefused,
@@ -55,7 +58,6 @@ from app.events.service import emit
 from app.kit import canonical_json
 from app.models import Agreement, Document, Template, TemplateVersion
 from app.models.enums import (
-    AgreementKind,
     AgreementStatus,
     DocumentKind,
     DocumentOrigin,
@@ -68,13 +70,6 @@ logger = logging.getLogger("convenios")
 
 PDF = "application/pdf"
 Runner = Callable[[Job], Any]
-
-# The shipped template each kind of agreement is drafted with unless the client names another.
-TEMPLATE_FOR_KIND = {
-    AgreementKind.COORDINACION: "coordinacion",
-    AgreementKind.MODIFICATORIO: "modificatorio",
-}
-DEFAULT_TEMPLATE = "colaboracion"
 
 # How each failure of a render reaches the client: status, stable type and what to do.
 _RENDER_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
@@ -116,7 +111,7 @@ class GenerateRequest:
 def _template_version(
     session: Session, agreement: Agreement, request: GenerateRequest
 ) -> tuple[Template, TemplateVersion]:
-    key = request.template or TEMPLATE_FOR_KIND.get(agreement.kind, DEFAULT_TEMPLATE)
+    key = request.template or templates.key_for(agreement.kind)
     try:
         template = templates.get_template(session, key)
         if request.template_version is not None:
@@ -163,9 +158,62 @@ class _Inputs:
     """Everything a generated document is made from, and the digest that names the set."""
 
     content: dict[str, Any]
-    place: str
-    on: date
+    place: str | None
+    on: date | None
+    test_copy: bool
     source_sha256: str
+
+
+def _version_of(session: Session, agreement: Agreement) -> TemplateVersion | None:
+    """The template version an agreement's convenio was signed in (its signing document's),
+    else the newest of the template for its kind."""
+    document_id = agreement.signing_document_id
+    document = repository.get(session, document_id) if document_id else None
+    if document is not None and document.template_version_id is not None:
+        return session.get(TemplateVersion, document.template_version_id)
+    template = templates.get_template(session, templates.key_for(agreement.kind))
+    return templates.latest_version(session, template)
+
+
+# How a drafter titles the clause that allows modifications, when they wrote it themselves.
+MODIFICATION_SUBJECTS = ("modificaciones", "modificacion", "modificaciones y adiciones")
+
+
+def _parent(session: Session, agreement: Agreement, settings: Settings) -> dict[str, Any] | None:
+    """What a modificatorio says of its principal: how it was published, its number of the
+    clause that allows modifications, where it is published."""
+    if agreement.parent_id is None:
+        return None
+    parent = agreements.get(session, agreement.parent_id)
+    assert parent is not None  # agreements are never deleted
+    content = agreement_context(session, parent, parent=None, rules=settings.cabildo_rules)
+    version = _version_of(session, parent)
+    planned = (
+        clauses.plan(content, templates.clauses_of(version), parent.standard_clauses)[0]
+        if version is not None
+        else []
+    )
+    return {
+        "folio": parent.folio,
+        "title": parent.title,
+        "kind": parent.kind.value,
+        "signed_on": parent.signed_on,
+        "effective_date": parent.effective_date,
+        "expiry_date": parent.expiry_date,
+        "amount": parent.amount,
+        "currency": parent.currency,
+        "publication": content["publication"],
+        "publications": [
+            {
+                "medium": publication.medium.value,
+                "medium_name": publication.medium_name,
+                "date": publication.published_on,
+                "number": publication.number,
+            }
+            for publication in parent.publications
+        ],
+        "modifications_clause": clauses.number_of(planned, "modificaciones", MODIFICATION_SUBJECTS),
+    }
 
 
 def _inputs(
@@ -175,12 +223,28 @@ def _inputs(
     variant: PdfVariant,
     settings: Settings,
 ) -> _Inputs:
-    parent = agreements.get(session, agreement.parent_id) if agreement.parent_id else None
-    content = agreement_context(agreement, parent)
+    content = agreement_context(
+        session,
+        agreement,
+        parent=_parent(session, agreement, settings),
+        rules=settings.cabildo_rules,
+    )
+    standard = templates.clauses_of(version)
+    unknown = sorted(set(agreement.standard_clauses) - {clause.key for clause in standard})
+    if unknown:
+        raise Unprocessable.field(
+            "body.template",
+            f"the agreement chooses standard clauses this template version does not have: "
+            f"{', '.join(unknown)}",
+        )
+    planned, _ = clauses.plan(content, standard, agreement.standard_clauses)
+    content["clause_plan"] = [clause.as_context() for clause in planned]
     place = signing_place(session, agreement)
-    # The closing line's date: the signing date once known, else the date it takes effect.
-    # Never "today", so the same inputs give the same bytes on any day.
-    on = agreement.signed_on or agreement.effective_date
+    # The closing line's date: the one the drafter planned for signing on paper, or none (the
+    # signers write it; an electronic signature carries its own). Never "today" nor the day
+    # it was signed, so the same inputs give the same bytes on any day, before and after.
+    on = agreement.signing_date
+    test_copy = is_test_address(settings.public_url)
     source_sha256 = hashlib.sha256(
         canonical_json(
             {
@@ -193,7 +257,7 @@ def _inputs(
             }
         ).encode()
     ).hexdigest()
-    return _Inputs(content, place, on, source_sha256)
+    return _Inputs(content, place, on, test_copy, source_sha256)
 
 
 def is_current(
@@ -236,6 +300,29 @@ class Generation:
     job: RenderJob | None
 
 
+def _context(inputs: _Inputs, code: str, settings: Settings, *, draft: bool) -> dict[str, Any]:
+    facts = DocumentFacts(
+        place=inputs.place,
+        date=inputs.on,
+        verification_url=verification_url(settings.public_url, code),
+        verification_code=code,
+        test_copy=inputs.test_copy,
+        draft=draft,
+    )
+    return {"agreement": inputs.content, "document": document_context(facts)}
+
+
+def _check_complete(context: dict[str, Any], version: TemplateVersion) -> None:
+    """A 422 naming what the document would have to leave blank or guess."""
+    missing = _missing(context, version.required_fields) + legal_gaps(context["agreement"])
+    if missing:
+        raise problem(
+            422,
+            "template-field-missing",
+            f"The template needs {', '.join(missing)}, which this agreement does not have.",
+        )
+
+
 def plan_generation(
     session: Session, agreement: Agreement, request: GenerateRequest, *, settings: Settings
 ) -> Generation:
@@ -258,20 +345,8 @@ def plan_generation(
     )
     if plan.existing is not None:
         return plan
-    facts = DocumentFacts(
-        place=inputs.place,
-        date=inputs.on,
-        verification_url=verification_url(settings.public_url, code),
-        verification_code=code,
-    )
-    context = {"agreement": inputs.content, "document": document_context(facts)}
-    missing = _missing(context, version.required_fields)
-    if missing:
-        raise problem(
-            422,
-            "template-field-missing",
-            f"The template needs {', '.join(missing)}, which this agreement does not have.",
-        )
+    context = _context(inputs, code, settings, draft=False)
+    _check_complete(context, version)
     job = RenderJob(
         version.html,
         version.css,
@@ -280,6 +355,27 @@ def plan_generation(
         pdf_variant=None if request.variant is PdfVariant.STANDARD else request.variant.value,
     )
     return replace(plan, job=job)
+
+
+def plan_preview(
+    session: Session, agreement: Agreement, request: GenerateRequest, *, settings: Settings
+) -> PreviewJob:
+    """The preview of the convenio that generating it now would give (same template version,
+    same text, same verification code as its standard PDF), marked as a draft."""
+    _, version = _template_version(session, agreement, request)
+    inputs = _inputs(session, agreement, version, PdfVariant.STANDARD, settings)
+    context = _context(inputs, verification_code(inputs.source_sha256), settings, draft=True)
+    _check_complete(context, version)
+    return PreviewJob(version.html, version.css, context)
+
+
+def preview(job: PreviewJob, *, render: Runner) -> str:
+    """The preview's HTML, filled in a worker like a render (a template is code to run)."""
+    try:
+        html: str = render(job)
+    except JobError as error:
+        raise _problem(error, _RENDER_PROBLEMS) from None
+    return html
 
 
 def render(plan: Generation, *, render: Runner) -> RenderedPdf:
@@ -408,6 +504,7 @@ _UPLOAD_TITLES = {
     DocumentKind.ANNEX: "Anexo",
     DocumentKind.SIGNED_COPY: "Copia firmada",
     DocumentKind.EVIDENCE: "Evidencia",
+    DocumentKind.CABILDO_ACTA: "Acta certificada de cabildo",
 }
 
 
@@ -500,6 +597,7 @@ _FILE_KINDS = {
     DocumentKind.ANNEX: "anexo",
     DocumentKind.SIGNED_COPY: "copia-firmada",
     DocumentKind.EVIDENCE: "evidencia",
+    DocumentKind.CABILDO_ACTA: "acta-cabildo",
 }
 
 

@@ -6,6 +6,7 @@ from app.models.agreement import (
     AgreementSignatory,
     AgreementTopic,
     FolioCounter,
+    Publication,
 )
 from app.models.apikey import ApiKey
 from app.models.audit import AuditEvent, AuditHead
@@ -41,6 +42,7 @@ __all__ = [
     "Municipality",
     "Obligation",
     "Party",
+    "Publication",
     "Representative",
     "Signature",
     "Template",

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -14,11 +15,20 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin, VersionedMixin
-from app.models.enums import AgreementKind, AgreementStatus, RenewalMode, db_enum
+from app.models.enums import (
+    AgreementKind,
+    AgreementStatus,
+    Capacity,
+    PublicationMedium,
+    RenewalMode,
+    SigningMethod,
+    db_enum,
+)
 from app.models.party import Party, Representative
 
 
@@ -53,6 +63,26 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     renewal_months: Mapped[int | None] = mapped_column(Integer)
     renewal_notice_days: Mapped[int | None] = mapped_column(Integer)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    # How, where and when the closing line says the convenio is signed, and in how many
+    # originals. The date is the one planned for signing on paper (None: left for the signers to
+    # write); never the day of rendering, and never a date the signatures may contradict.
+    signing_method: Mapped[SigningMethod] = mapped_column(
+        db_enum(SigningMethod, "signing_method"), server_default=SigningMethod.AUTOGRAFA.value
+    )
+    signing_place: Mapped[str | None] = mapped_column(String(300))
+    signing_date: Mapped[date | None] = mapped_column(Date)
+    copies: Mapped[int | None] = mapped_column(Integer)
+    # Where the convenio is to be published (None: where its kind of parties requires), and
+    # whether it takes effect on its publication rather than on its effective date.
+    publication_media: Mapped[list[str] | None] = mapped_column(JSON)
+    effective_on_publication: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # The drafter's choice for each standard clause of the template, by key:
+    # {"key": {"mode": "omit"}} or {"key": {"mode": "replace", "title": …, "text": …}}.
+    standard_clauses: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     # Fecha de firma: the day the last party signed, set when the agreement becomes active.
     signed_on: Mapped[date | None] = mapped_column(Date)
     # The document every party signs, fixed on entering in_signature (use_alter: documents
@@ -77,6 +107,9 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     topics: Mapped[list["AgreementTopic"]] = relationship(
         lazy="raise", order_by="AgreementTopic.topic", cascade="all, delete-orphan"
     )
+    publications: Mapped[list["Publication"]] = relationship(
+        lazy="raise", order_by="Publication.published_on, Publication.id"
+    )
 
 
 class AgreementParty(Base):
@@ -92,6 +125,19 @@ class AgreementParty(Base):
     # How the agreement names the party from the proemio on ("EL MUNICIPIO", "LA SECRETARÍA").
     role: Mapped[str] = mapped_column(String(120))
     declarations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Whether the party's own declarations replace the template's (True) or follow them.
+    replaces_declarations: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # What the party puts in: [{"amount": "…", "currency", "purpose", "source", "budget_item",
+    # "schedule": [{"date", "amount"}]}] (amounts as decimal strings).
+    contributions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    # A municipio's cabildo authorisation: {"session", "session_number", "date", "acta_number",
+    # "agreement_number", "members", "votes_for", "votes_against", "abstentions",
+    # "certified_acta_document_id", "legislature": {…} | None}.
+    authorization: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties", lazy="raise")
     party: Mapped[Party] = relationship(lazy="raise")
@@ -115,11 +161,33 @@ class AgreementSignatory(Base):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[Capacity] = mapped_column(
+        db_enum(Capacity, "signatory_capacity"), server_default=Capacity.REPRESENTS.value
+    )
 
     agreement_party: Mapped[AgreementParty] = relationship(
         back_populates="signatories", lazy="raise"
     )
     representative: Mapped[Representative] = relationship(lazy="raise")
+
+
+class Publication(TimestampMixin, Base):
+    """Where and when a signed convenio was published (DOF, Periódico Oficial, Gaceta)."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    medium: Mapped[PublicationMedium] = mapped_column(
+        db_enum(PublicationMedium, "publication_medium")
+    )
+    # The medium's own name when it has one ("Gaceta del Gobierno del Estado de México").
+    medium_name: Mapped[str | None] = mapped_column(String(300))
+    published_on: Mapped[date] = mapped_column(Date)
+    # Número, tomo, sección or edición, as the medium identifies the issue.
+    number: Mapped[str | None] = mapped_column(String(120))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class AgreementTopic(Base):

@@ -8,12 +8,108 @@ from sqlalchemy import Enum
 class PartyKind(StrEnum):
     MUNICIPIO = "municipio"
     ESTADO = "estado"
+    # A dependency or entity of the Administración Pública Federal.
     FEDERACION = "federacion"
+    # A body with constitutional autonomy (INE, CNDH, a state's electoral institute …).
     ORGANISMO_AUTONOMO = "organismo_autonomo"
+    # An organismo público descentralizado — federal, estatal or municipal by where it belongs
+    # (its INEGI code): a Sistema DIF, an organismo operador de agua, a state university that
+    # is not autonomous.
+    ORGANISMO_DESCENTRALIZADO = "organismo_descentralizado"
+    # A public institution of higher education (autonomous when its law says so: CPEUM
+    # art. 3, fr. VII), and a private one.
+    ACADEMICO_PUBLICO = "academico_publico"
+    ACADEMICO_PRIVADO = "academico_privado"
     PRIVADO = "privado"
     SOCIAL = "social"
-    ACADEMICO = "academico"
     INTERNACIONAL = "internacional"
+
+
+# The kinds that are entes públicos: bound by public-sector law (LGPDPPSO rather than the law for
+# particulares, budget availability, no renuncia al fuero), and "sector público" in the
+# transparency catalog.
+PUBLIC_PARTY_KINDS = frozenset(
+    {
+        PartyKind.MUNICIPIO,
+        PartyKind.ESTADO,
+        PartyKind.FEDERACION,
+        PartyKind.ORGANISMO_AUTONOMO,
+        PartyKind.ORGANISMO_DESCENTRALIZADO,
+        PartyKind.ACADEMICO_PUBLICO,
+    }
+)
+
+
+class Article(StrEnum):
+    """The article the instrument names a party with: EL MUNICIPIO, LA SECRETARÍA, LOS …"""
+
+    EL = "el"
+    LA = "la"
+    LOS = "los"
+    LAS = "las"
+
+
+class Gender(StrEnum):
+    """Grammatical gender: of a party's denomination, or of a person (LA LIC., EL ING.)."""
+
+    FEMININE = "feminine"
+    MASCULINE = "masculine"
+
+
+class Capacity(StrEnum):
+    """What a signatory does for its party on one agreement."""
+
+    # Comparece en representación: the party acts through this person.
+    REPRESENTS = "represents"
+    # Asiste a quien representa (asistido por): e.g. a síndico, a secretario de finanzas.
+    ASSISTS = "assists"
+    # Valida o da fe / refrenda: e.g. the secretario del ayuntamiento.
+    ATTESTS = "attests"
+
+
+class FundSource(StrEnum):
+    """Where the money a party contributes comes from (the transparency export's column 10)."""
+
+    FEDERAL = "federal"
+    ESTATAL = "estatal"
+    MUNICIPAL = "municipal"
+    # A public body's own revenue (ingresos propios): an OPD, an autonomous university.
+    PROPIOS = "propios"
+    PRIVADOS = "privados"
+
+
+# Public money: the sources a "recursos públicos" column counts.
+PUBLIC_FUND_SOURCES = frozenset(
+    {FundSource.FEDERAL, FundSource.ESTATAL, FundSource.MUNICIPAL, FundSource.PROPIOS}
+)
+
+
+class SigningMethod(StrEnum):
+    """How the convenio is to be signed, which its closing line states."""
+
+    # On paper, at one place and date, al margen y al calce.
+    AUTOGRAFA = "autografa"
+    # With e.firma (or another firma electrónica avanzada), each party on its own date.
+    ELECTRONICA = "electronica"
+    # Some parties by hand (the scan of their signed copy), others electronically, each on its
+    # own date.
+    MIXTA = "mixta"
+
+
+class SessionKind(StrEnum):
+    """Kinds of sesión de cabildo."""
+
+    ORDINARIA = "ordinaria"
+    EXTRAORDINARIA = "extraordinaria"
+    SOLEMNE = "solemne"
+    # Cabildo abierto, where the state's law provides for it (Veracruz, Durango, …).
+    ABIERTA = "abierta"
+
+
+class PublicationMedium(StrEnum):
+    DOF = "dof"
+    PERIODICO_OFICIAL = "periodico_oficial"
+    GACETA_MUNICIPAL = "gaceta_municipal"
 
 
 class AgreementKind(StrEnum):
@@ -60,6 +156,8 @@ class DocumentKind(StrEnum):
     ANNEX = "annex"
     SIGNED_COPY = "signed_copy"
     EVIDENCE = "evidence"
+    # The certified acta of the sesión de cabildo that authorised the convenio.
+    CABILDO_ACTA = "cabildo_acta"
 
 
 class DocumentOrigin(StrEnum):

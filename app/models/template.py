@@ -37,7 +37,13 @@ class TemplateVersion(Base):
     html: Mapped[str] = mapped_column(Text)
     css: Mapped[str] = mapped_column(Text)
     required_fields: Mapped[list[str]] = mapped_column(JSON)
-    # SHA-256 of the canonical {html, css, required_fields}: the same source is never stored twice.
+    # The standard clauses it writes, by key: [{"key", "title", "subjects", "when"}]
+    # (`app.documents.clauses`); a drafter includes, omits or replaces each one.
+    standard_clauses: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    # SHA-256 of the canonical {html, css, required_fields, standard_clauses}: the same source
+    # is never stored twice.
     sha256: Mapped[str] = mapped_column(String(64))
     # "shipped" (from templates/ in the repository) or "uploaded" (by an admin).
     origin: Mapped[str] = mapped_column(String(10))

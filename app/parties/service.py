@@ -1,5 +1,6 @@
 """The rules for parties and representatives."""
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from app.errors import NotFound, Unprocessable
 from app.kit import changed_fields, searchable
 from app.models import Party, Representative
 from app.models.base import touch
-from app.models.enums import PartyKind
+from app.models.enums import Article, Gender, PartyKind
 from app.parties import repository
 from app.parties.schemas import (
     PartyCreate,
@@ -77,20 +78,92 @@ def _check_geography(
                 f"{municipality.state_code}, not {state_code}",
             )
         return municipality.state_code
+    if kind is PartyKind.ORGANISMO_DESCENTRALIZADO and inegi_code is not None:
+        # The estado (2 digits) or municipio (5) whose administración pública it belongs to.
+        owner = (
+            catalog.check_state(inegi_code)
+            if len(inegi_code) == 2
+            else catalog.check_municipality(session, inegi_code).state_code
+        )
+        if state_code is not None and state_code != owner:
+            raise Unprocessable.field(
+                "body.state_code", f"INEGI code {inegi_code} belongs to state {owner}"
+            )
+        return owner
     if inegi_code is not None:
         raise Unprocessable.field(
-            "body.inegi_code", f"only estados and municipios have an INEGI code, not a {kind.value}"
+            "body.inegi_code",
+            "only estados, municipios and organismos descentralizados have an INEGI code, "
+            f"not a {kind.value}",
         )
     if state_code is not None:
         catalog.check_state(state_code, "body.state_code")
     return state_code
 
 
+# The gender an article gives its denomination.
+_ARTICLE_GENDER = {
+    Article.EL: Gender.MASCULINE,
+    Article.LOS: Gender.MASCULINE,
+    Article.LA: Gender.FEMININE,
+    Article.LAS: Gender.FEMININE,
+}
+
+
+def _denomination(
+    article: Article | None, gender: Gender | None, *, required: bool
+) -> Gender | None:
+    """The gender of the party's denomination: from its article, or as given for a name used
+    without one. Never guessed: without either (when ``required``), a 422."""
+    if article is not None:
+        implied = _ARTICLE_GENDER[article]
+        if gender is not None and gender is not implied:
+            raise Unprocessable.field(
+                "body.gender", f"«{article.value}» names a {implied.value} denomination"
+            )
+        return implied
+    if gender is None and required:
+        raise Unprocessable.field(
+            "body.article",
+            "say how the instrument names the party: its article (el, la, los, las), or, for a "
+            "name used without one, its gender",
+        )
+    return gender
+
+
+def _check_legal_facts(
+    *, kind: PartyKind, autonomous: bool, term_start: date | None, term_end: date | None
+) -> None:
+    if autonomous and kind is not PartyKind.ACADEMICO_PUBLICO:
+        raise Unprocessable.field(
+            "body.autonomous",
+            "autonomy by law is recorded for public universities (academico_publico); an "
+            "organismo_autonomo is autonomous by its kind",
+        )
+    if (term_start is not None or term_end is not None) and kind is not PartyKind.MUNICIPIO:
+        raise Unprocessable.field("body.term_start", "only a municipio has an ayuntamiento's term")
+    if (term_start is None) != (term_end is None):
+        raise Unprocessable.field(
+            "body.term_end", "an ayuntamiento's term has both its first and its last day"
+        )
+    if term_start is not None and term_end is not None and term_end <= term_start:
+        raise Unprocessable.field("body.term_end", "must be after term_start")
+
+
 def create_party(*, session: Session, data: PartyCreate, actor: Principal) -> Party:
     state_code = _check_geography(
         session, kind=data.kind, inegi_code=data.inegi_code, state_code=data.state_code
     )
-    party = Party(**data.model_dump(exclude={"state_code"}), state_code=state_code)
+    gender = _denomination(data.article, data.gender, required=True)
+    _check_legal_facts(
+        kind=data.kind,
+        autonomous=data.autonomous,
+        term_start=data.term_start,
+        term_end=data.term_end,
+    )
+    party = Party(
+        **data.model_dump(exclude={"state_code", "gender"}), state_code=state_code, gender=gender
+    )
     party.search_text = searchable(party.name, party.legal_name, party.rfc)
     session.add(party)
     session.flush()
@@ -119,6 +192,21 @@ def update_party(*, session: Session, party: Party, data: PartyUpdate, actor: Pr
         state_code = party.state_code
     changes["state_code"] = _check_geography(
         session, kind=kind, inegi_code=inegi_code, state_code=state_code
+    )
+    article = changes.get("article", party.article)
+    # A new article brings its own gender unless the client sends one (then checked).
+    gender = changes.get("gender", None if "article" in changes else party.gender)
+    changes["gender"] = _denomination(
+        article,
+        gender,
+        # A party recorded before articles were kept may be edited without one until then.
+        required=party.gender is not None or "article" in changes or "gender" in changes,
+    )
+    _check_legal_facts(
+        kind=kind,
+        autonomous=changes.get("autonomous", party.autonomous),
+        term_start=changes.get("term_start", party.term_start),
+        term_end=changes.get("term_end", party.term_end),
     )
     for field, value in changes.items():
         setattr(party, field, value)

@@ -20,6 +20,8 @@ from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, 
 )
 from openpyxl.xml.functions import tostring  # type: ignore[import-untyped, unused-ignore]
 
+from app.models.enums import PartyKind
+
 TIPOS_DE_CONVENIO: tuple[str, ...] = (
     "De concertación con el sector privado",
     "De concertación con el sector social",
@@ -37,8 +39,7 @@ AGREEMENT_KINDS = frozenset(
         "modificatorio",
     }
 )
-PUBLIC_PARTY_KINDS = frozenset({"municipio", "estado", "federacion", "organismo_autonomo"})
-PARTY_KINDS = PUBLIC_PARTY_KINDS | {"privado", "social", "academico", "internacional"}
+PARTY_KINDS = frozenset(kind.value for kind in PartyKind)
 COLUMNS: tuple[str, ...] = (
     "Ejercicio",
     "Fecha de inicio del periodo que se informa",

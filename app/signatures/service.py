@@ -40,6 +40,7 @@ from app.models.enums import (
     EventType,
     SignatureMethod,
     SignatureStatus,
+    SigningMethod,
 )
 from app.signatures import repository
 from app.signatures.bundle import BundledPdf, BundleJob
@@ -495,6 +496,7 @@ def sign(
             today=today,
             lock=False,
         )
+        _check_method(read, way.method)
         seen = _round(read)
         prepared = way.prepare(read)
         bundle = _bundle_if_completing(read, way, prepared, inspect)
@@ -516,6 +518,44 @@ def sign(
                     _complete_if_done(signing, stage, bundled, bundle)
                     return respond(recording, signature)
     raise Conflict("Other signatures of this convenio kept arriving at the same moment; try again.")
+
+
+# The ways of signing that fit how the convenio says it is signed (its closing line).
+_METHODS = {
+    SigningMethod.AUTOGRAFA: frozenset({SignatureMethod.AUTOGRAFA}),
+    SigningMethod.ELECTRONICA: frozenset({SignatureMethod.ELECTRONIC, SignatureMethod.PADES}),
+    SigningMethod.MIXTA: frozenset(SignatureMethod),
+}
+
+
+def _check_method(signing: Signing, method: SignatureMethod) -> None:
+    """A 409 when this way of signing contradicts the document being signed: a convenio whose
+    closing line says it is signed on paper, al margen y al calce, gets the scan of the signed
+    copy; one signed electronically, an electronic acceptance or an e.firma. A convenio that
+    states its day of signing is signed on that day (its scans may arrive later)."""
+    agreement = signing.agreement
+    if method not in _METHODS[agreement.signing_method]:
+        paper = agreement.signing_method is SigningMethod.AUTOGRAFA
+        advice = (
+            f"upload the scan of the copy signed by hand (POST {API_PREFIX}/signatures/"
+            f"{signing.signature.id}/sign/autografa)"
+            if paper
+            else "accept it electronically or sign it with your e.firma"
+        )
+        how = "on paper" if paper else "electronically"
+        raise problem(
+            409,
+            "signing-method",
+            f"Convenio {agreement.folio} states that it is signed {how}: {advice}.",
+        )
+    stated = agreement.signing_date
+    if stated is not None and signing.today < stated:
+        raise problem(
+            409,
+            "signing-date",
+            f"Convenio {agreement.folio} states that it is signed on {stated.isoformat()}: not "
+            "before that day.",
+        )
 
 
 def _refuse_stale(signing: Signing, signed_pdf: bytes, trust: TrustStore, crypto: Runner) -> None:
@@ -774,7 +814,10 @@ def _complete_if_done(
     agreements.transition(
         session=signing.session,
         agreement=agreement,
-        request=TransitionRequest(to=AgreementStatus.ACTIVE, signed_on=signing.today),
+        # The day the convenio says it was signed, when it says one; else today's.
+        request=TransitionRequest(
+            to=AgreementStatus.ACTIVE, signed_on=agreement.signing_date or signing.today
+        ),
         actor=signing.actor,
         today=signing.today,
     )

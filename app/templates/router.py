@@ -88,7 +88,10 @@ def create_template_version(
         session,
         key=key,
         source=templates.Source(
-            html=payload.html, css=payload.css, required_fields=payload.required_fields
+            html=payload.html,
+            css=payload.css,
+            required_fields=payload.required_fields,
+            standard_clauses=[clause.model_dump() for clause in payload.standard_clauses],
         ),
         origin="uploaded",
         actor=actor,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from app.documents.clauses import CONDITIONS
 from app.schemas import CreateSchema, ReadSchema
 
 # A template key as it appears in paths and bodies: colaboracion, convenio_marco_2026, …
@@ -19,18 +20,46 @@ class TemplateRead(ReadSchema):
     latest_version: int | None = Field(description="Number of the newest version.")
 
 
+class StandardClauseRead(ReadSchema):
+    key: str
+    title: str
+    subjects: list[str] = Field(
+        description="A drafter's clause whose title names one of these subjects (lower case, "
+        "without accents) takes this clause's place."
+    )
+    when: str = Field(description="When it applies: " + ", ".join(sorted(CONDITIONS)) + ".")
+
+
 class TemplateVersionSummary(ReadSchema):
     id: int
     number: int
     sha256: str
     origin: str = Field(description="shipped (from the repository) or uploaded (by an admin).")
     required_fields: list[str]
+    standard_clauses: list[StandardClauseRead] = Field(
+        description="The clauses the template adds after the drafter's, by key: an agreement "
+        "includes, omits or replaces each one (`standard_clauses`)."
+    )
     created_at: datetime
 
 
 class TemplateVersionRead(TemplateVersionSummary):
     html: str
     css: str
+
+
+class StandardClauseInput(CreateSchema):
+    """A standard clause the template writes (its text lives in the template, by key)."""
+
+    key: Annotated[str, Field(pattern=TEMPLATE_KEY)]
+    title: str = Field(min_length=1, max_length=300)
+    subjects: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
+    when: str = Field(
+        default="always",
+        description="When it applies: " + ", ".join(sorted(CONDITIONS)) + ".",
+    )
 
 
 class TemplateVersionCreate(CreateSchema):
@@ -43,5 +72,6 @@ class TemplateVersionCreate(CreateSchema):
     required_fields: list[
         Annotated[str, Field(min_length=3, max_length=100, description="e.g. agreement.objective")]
     ] = Field(default_factory=list, max_length=40)
+    standard_clauses: list[StandardClauseInput] = Field(default_factory=list, max_length=40)
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

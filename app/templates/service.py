@@ -4,18 +4,21 @@ checked before they are stored."""
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateSyntaxError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.documents.clauses import InvalidStandardClauses, StandardClause, standard_clauses
 from app.documents.rendering import TEMPLATES_ROOT, environment
 from app.errors import NotFound, Unprocessable
 from app.kit import canonical_json
 from app.models import Template, TemplateVersion
+from app.models.enums import AgreementKind
 from app.templates import repository
 
 # Parts shared by the shipped templates (see `shipped`); not a template itself.
@@ -23,16 +26,35 @@ COMMON_DIRECTORY = "comun"
 _FIELD = re.compile(r"(agreement|document)(\.[a-z_]+)+")
 
 
+# The shipped template each kind of agreement is drafted with unless the client names another.
+_TEMPLATE_FOR_KIND = {
+    AgreementKind.COORDINACION: "coordinacion",
+    AgreementKind.MODIFICATORIO: "modificatorio",
+}
+_DEFAULT_TEMPLATE = "colaboracion"
+
+
+def key_for(kind: AgreementKind) -> str:
+    """The template an agreement of ``kind`` is generated with by default."""
+    return _TEMPLATE_FOR_KIND.get(kind, _DEFAULT_TEMPLATE)
+
+
 @dataclass(frozen=True)
 class Source:
     html: str
     css: str
     required_fields: list[str]
+    standard_clauses: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sha256(self) -> str:
         canonical = canonical_json(
-            {"html": self.html, "css": self.css, "required_fields": self.required_fields}
+            {
+                "html": self.html,
+                "css": self.css,
+                "required_fields": self.required_fields,
+                "standard_clauses": self.standard_clauses,
+            }
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -45,12 +67,29 @@ def check_source(source: Source) -> None:
         raise Unprocessable.field(
             "body.html", f"template syntax error on line {error.lineno}: {error.message}"
         ) from None
-    for i, field in enumerate(source.required_fields):
-        if not _FIELD.fullmatch(field):
+    for i, path in enumerate(source.required_fields):
+        if not _FIELD.fullmatch(path):
             raise Unprocessable.field(
                 f"body.required_fields.{i}",
                 "a dotted path under agreement. or document., e.g. agreement.expiry_date",
             )
+    try:
+        standard_clauses(source.standard_clauses)
+    except InvalidStandardClauses as error:
+        raise Unprocessable.field("body.standard_clauses", str(error)) from None
+
+
+def clauses_of(version: TemplateVersion) -> list[StandardClause]:
+    """The standard clauses a stored version writes (checked when it was stored)."""
+    return standard_clauses(version.standard_clauses)
+
+
+def standard_keys(session: Session, kind: AgreementKind) -> set[str] | None:
+    """The keys of the standard clauses an agreement of ``kind`` gets by default (None while
+    its template has no version)."""
+    template = repository.by_key(session, key_for(kind))
+    latest = repository.latest_version(session, template) if template else None
+    return None if latest is None else {clause.key for clause in clauses_of(latest)}
 
 
 def get_template(session: Session, key: str) -> Template:
@@ -102,6 +141,8 @@ def add_version(
         html=source.html,
         css=source.css,
         required_fields=list(source.required_fields),
+        # Stored as checked: subjects normalised, conditions named.
+        standard_clauses=[c.as_json() for c in standard_clauses(source.standard_clauses)],
         sha256=source.sha256,
         origin=origin,
         created_by=actor.as_actor(),
@@ -142,6 +183,7 @@ def shipped(root: Path = TEMPLATES_ROOT) -> dict[str, tuple[dict[str, str], Sour
                 html=_read(common / "convenio.html") + _read(folder / "template.html"),
                 css=_read(common / "convenio.css") + _read(folder / "template.css"),
                 required_fields=list(manifest.get("required_fields", [])),
+                standard_clauses=list(manifest.get("standard_clauses", [])),
             ),
         )
     return found

@@ -108,12 +108,12 @@ def test_references_to_unknown_or_foreign_ids_are_refused(
     cases = [
         (lambda p: p["parties"][0].update(party_id=999_999), "body.parties.0.party_id"),
         (
-            lambda p: p["parties"][1].update(signatory_ids=[999_999]),
-            "body.parties.1.signatory_ids.0",
+            lambda p: p["parties"][1].update(signatories=[{"representative_id": 999_999}]),
+            "body.parties.1.signatories.0.representative_id",
         ),
         (
-            lambda p: p["parties"][0].update(signatory_ids=[stranger["id"]]),
-            "body.parties.0.signatory_ids.0",
+            lambda p: p["parties"][0].update(signatories=[{"representative_id": stranger["id"]}]),
+            "body.parties.0.signatories.0.representative_id",
         ),
         (lambda p: p["parties"][1].update(party_id=p["parties"][0]["party_id"]), "body.parties"),
         (lambda p: p.update(parties=p["parties"][:1]), "body.parties"),
@@ -163,7 +163,7 @@ def test_filters_and_text_search(client: TestClient, keys: Keys) -> None:
         client, keys.legal, "estado", name="Gobierno de Nuevo León", inegi_code="19"
     )
     uni, rector = signing_party(
-        client, keys.legal, "academico", name="Universidad Autónoma de Nuevo León"
+        client, keys.legal, "academico_publico", name="Universidad Autónoma de Nuevo León"
     )
     security = ok(
         client.post(
@@ -266,7 +266,7 @@ def test_review_requires_complete_content(client: TestClient, keys: Keys) -> Non
         signing_party(client, keys.legal, "estado"),
     ]
     payload = agreement_payload(signers, clauses=[])
-    payload["parties"][1]["signatory_ids"] = []
+    payload["parties"][1]["signatories"] = []
     created = ok(client.post(f"{API}/agreements", json=payload, headers=keys.legal), 201)
     refused = client.post(
         f"{API}/agreements/{created['id']}/transitions",
@@ -295,15 +295,24 @@ def test_an_edit_withdraws_the_approval(client: TestClient, keys: Keys) -> None:
 
 def test_patch_replaces_parties_and_bumps_the_version(client: TestClient, keys: Keys) -> None:
     created = agreement(client, keys.legal)
-    extra = signing_party(client, keys.legal, "academico")
+    extra = signing_party(client, keys.legal, "academico_publico")
     parties = [
         {
             "party_id": p["party"]["id"],
             "role": p["role"],
-            "signatory_ids": [s["representative_id"] for s in p["signatories"]],
+            "signatories": [
+                {"representative_id": s["representative_id"], "capacity": s["capacity"]}
+                for s in p["signatories"]
+            ],
         }
         for p in created["parties"]
-    ] + [{"party_id": extra[0]["id"], "role": "LA UNIVERSIDAD", "signatory_ids": [extra[1]["id"]]}]
+    ] + [
+        {
+            "party_id": extra[0]["id"],
+            "role": "LA UNIVERSIDAD",
+            "signatories": [{"representative_id": extra[1]["id"]}],
+        }
+    ]
     response = client.patch(
         f"{API}/agreements/{created['id']}", json={"parties": parties}, headers=keys.legal
     )
@@ -338,11 +347,29 @@ def test_a_modificatorio_amends_an_agreement_in_force(client: TestClient, keys: 
     assert draft_parent.status_code == 422
     assert "only an agreement in force" in draft_parent.json()["errors"][0]["message"]
     move(client, keys.legal, original["id"], *SIGNED)
+    # A modificatorio is agreed by its principal's parties, each with its name there.
+    strangers = client.post(
+        f"{API}/agreements",
+        json=agreement_payload(signers, kind="modificatorio", parent_id=original["id"]),
+        headers=keys.legal,
+    )
+    assert strangers.status_code == 422
+    assert "is not a party to" in strangers.json()["errors"][0]["message"]
+    principal = [
+        (p["party"], {"id": s["representative_id"]})
+        for p in original["parties"]
+        for s in p["signatories"]
+    ]
+    renamed = agreement_payload(principal, kind="modificatorio", parent_id=original["id"])
+    renamed["parties"][0]["role"] = "EL AYUNTAMIENTO"
+    refused = client.post(f"{API}/agreements", json=renamed, headers=keys.legal)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.parties.0.role"
     amendment = ok(
         client.post(
             f"{API}/agreements",
             json=agreement_payload(
-                signers,
+                principal,
                 kind="modificatorio",
                 parent_id=original["id"],
                 title="Primer convenio modificatorio",
@@ -375,13 +402,19 @@ def test_expiring_window_uses_todays_date(client: TestClient, keys: Keys, clock:
 
 
 def test_patching_the_amount_keeps_its_currency_right(client: TestClient, keys: Keys) -> None:
-    created = agreement(client, keys.legal)
+    funded = agreement(client, keys.legal)
+    # An amount that the parties' contributions make up cannot go away without them.
+    unfunded = client.patch(
+        f"{API}/agreements/{funded['id']}", json={"amount": None}, headers=keys.legal
+    )
+    assert unfunded.status_code == 422 and unfunded.json()["errors"][0]["field"] == "body.amount"
+    created = agreement(client, keys.legal, amount=None)
     url = f"{API}/agreements/{created['id']}"
-    cleared = ok(client.patch(url, json={"amount": None}, headers=keys.legal))
-    assert cleared["amount"] is None and cleared["currency"] is None
     pesos = ok(client.patch(url, json={"amount": "10.50"}, headers=keys.legal))
     assert pesos["amount"] == "10.50" and pesos["currency"] == "MXN"
     dollars = ok(client.patch(url, json={"currency": "USD"}, headers=keys.legal))
     assert dollars["currency"] == "USD" and dollars["amount"] == "10.50"
+    cleared = ok(client.patch(url, json={"amount": None}, headers=keys.legal))
+    assert cleared["amount"] is None and cleared["currency"] is None
     orphan = client.patch(url, json={"amount": None, "currency": "EUR"}, headers=keys.legal)
     assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "body.currency"

@@ -26,7 +26,15 @@ from app.models import Delivery
 from app.models.enums import DeliveryChannel, DeliveryStatus
 from tests.clock import days_from_today
 from tests.conftest import Keys
-from tests.factories import API, agreement, agreement_payload, ok, party, representative
+from tests.factories import (
+    API,
+    agreement,
+    agreement_payload,
+    authorize_municipios,
+    ok,
+    party,
+    representative,
+)
 
 ADMIN, LEGAL, SIGNATORY, VIEWER = "admin", "legal", "signatory", "viewer"
 ROLES = (ADMIN, LEGAL, SIGNATORY, VIEWER)
@@ -81,6 +89,11 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/agreements/{{agreement_id}}"): ANY_ROLE,
     ("PATCH", f"{API}/agreements/{{agreement_id}}"): WRITER,
     ("POST", f"{API}/agreements/{{agreement_id}}/transitions"): WRITER,
+    ("PUT", f"{API}/agreements/{{agreement_id}}/parties/{{party_id}}/authorization"): WRITER,
+    ("DELETE", f"{API}/agreements/{{agreement_id}}/parties/{{party_id}}/authorization"): WRITER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/publications"): WRITER,
+    # A signatory reads the text of the agreements it signs before signing them.
+    ("GET", f"{API}/agreements/{{agreement_id}}/preview"): ANY_ROLE,
     ("GET", f"{API}/audit"): READER,
     ("GET", f"{API}/audit/verify"): READER,
     ("GET", f"{API}/catalog/states"): READER,
@@ -178,6 +191,9 @@ class World:
 def world(client: TestClient, keys: Keys, db: Session) -> World:
     created_a = agreement(client, keys.legal)
     created_b = agreement(client, keys.legal)
+    # Their municipios' cabildos authorise them first: that is part of their text.
+    for created in (created_a, created_b):
+        authorize_municipios(client, keys.legal, created["id"])
 
     def first_signer(created: dict[str, Any]) -> tuple[int, int]:
         link = created["parties"][0]

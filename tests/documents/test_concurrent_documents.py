@@ -193,7 +193,7 @@ def test_small_writes_beside_five_large_renders_wait_for_none_of_them(
         other = ok(
             client.post(
                 f"{API}/parties",
-                json={"kind": "social", "name": "Asociación Civil"},
+                json={"kind": "social", "name": "Asociación Civil", "article": "la"},
                 headers=service.admin,
             ),
             201,

@@ -4,7 +4,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth.principal import operator
+from app.documents.clauses import standard_clauses
+from app.documents.rendering import TEMPLATES_ROOT
 from app.templates import service as templates
+from app.templates.service import shipped
 from tests.conftest import Keys
 from tests.factories import API, ok
 
@@ -78,3 +81,49 @@ def test_broken_templates_are_refused_before_they_are_stored(
 
 def test_syncing_the_shipped_templates_twice_adds_nothing(db: Session) -> None:
     assert templates.sync_shipped(db, operator("tests")) == []
+
+
+def test_a_version_lists_its_standard_clauses_and_an_upload_declares_its_own(
+    client: TestClient, keys: Keys
+) -> None:
+    shipped = ok(client.get(f"{API}/templates/coordinacion/versions/1", headers=keys.viewer))
+    listed = {clause["key"]: clause for clause in shipped["standard_clauses"]}
+    assert listed["jurisdiccion"]["when"] == "always"
+    assert listed["recursos_federales"]["when"] == "federal_funds"
+    assert "vigencia" in listed["vigencia"]["subjects"]
+    url = f"{API}/templates/con_clausulas/versions"
+    body = {
+        "name": "Con cláusulas",
+        "html": "{% for c in agreement.clause_plan %}{{ c.title }}{% endfor %}",
+        "standard_clauses": [{"key": "vigencia", "title": "VIGENCIA", "subjects": ["Plazo"]}],
+    }
+    created = ok(client.post(url, json=body, headers=keys.admin), 201)
+    assert created["standard_clauses"] == [
+        {
+            "key": "vigencia",
+            "title": "VIGENCIA",
+            "subjects": ["plazo", "vigencia"],
+            "when": "always",
+        }
+    ]
+    for bad in (
+        [{"key": "vigencia", "title": "VIGENCIA", "when": "los martes"}],
+        [{"key": "Vigencia", "title": "VIGENCIA"}],
+        [{"key": "vigencia", "title": "A"}, {"key": "vigencia", "title": "B"}],
+    ):
+        response = client.post(url, json={**body, "standard_clauses": bad}, headers=keys.admin)
+        assert response.status_code == 422, (bad, response.text)
+
+
+def test_every_shipped_template_declares_its_required_fields_and_clauses() -> None:
+    found = shipped()
+    assert sorted(found) == ["colaboracion", "coordinacion", "modificatorio"]  # comun/ is not one
+    for key, (manifest, source) in found.items():
+        assert manifest["name"] and manifest["description"], key
+        assert all(
+            field.startswith(("agreement.", "document.")) for field in source.required_fields
+        ), key
+        # Every standard clause is one the template writes, under a known condition.
+        for clause in standard_clauses(source.standard_clauses):
+            assert f'"{clause.key}"' in source.html, (key, clause.key)
+    assert (TEMPLATES_ROOT / "assets" / "fonts" / "OFL.txt").is_file()

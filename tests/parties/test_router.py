@@ -47,6 +47,47 @@ def test_bad_inegi_codes_are_refused_and_nothing_is_written(
         ({"kind": "privado", "name": "X", "inegi_code": "15"}, "body.inegi_code"),
         ({"kind": "privado", "name": "X", "rfc": "XYZ"}, "body.rfc"),
         ({"kind": "privado", "name": "X", "rfc": "ABC991332AB1"}, "body.rfc"),
+        # How the instrument names a party is given, never guessed.
+        ({"kind": "social", "name": "Fundación X"}, "body.article"),
+        ({"kind": "privado", "name": "X", "article": "la", "gender": "masculine"}, "body.gender"),
+        ({"kind": "privado", "name": "X", "article": "lo"}, "body.article"),
+        ({"kind": "privado", "name": "X", "gender": "neutro"}, "body.gender"),
+        # An ayuntamiento's term belongs to a municipio, and has both ends in order.
+        (
+            {"kind": "estado", "name": "X", "article": "el", "inegi_code": "15"}
+            | {"term_start": "2025-01-01", "term_end": "2027-12-31"},
+            "body.term_start",
+        ),
+        (
+            {"kind": "municipio", "name": "X", "article": "el", "inegi_code": "15104"}
+            | {"term_start": "2027-12-31", "term_end": "2025-01-01"},
+            "body.term_end",
+        ),
+        (
+            {"kind": "municipio", "name": "X", "article": "el", "inegi_code": "15104"}
+            | {"term_start": "2025-01-01"},
+            "body.term_end",
+        ),
+        (
+            {"kind": "municipio", "name": "X", "article": "el", "inegi_code": "15104"}
+            | {"term_start": "2025-01-01", "term_end": "9999-12-31"},
+            "body.term_end",
+        ),
+        # Autonomy by law is a public university's; an organismo descentralizado belongs to
+        # an estado or municipio of the catalog.
+        (
+            {"kind": "privado", "name": "X", "gender": "feminine", "autonomous": True},
+            "body.autonomous",
+        ),
+        (
+            {"kind": "organismo_descentralizado", "name": "X", "article": "el"}
+            | {"inegi_code": "15999"},
+            "body.inegi_code",
+        ),
+        (
+            {"kind": "organismo_autonomo", "name": "X", "article": "el", "inegi_code": "15"},
+            "body.inegi_code",
+        ),
     ]
     for payload, field in cases:
         response = client.post(f"{API}/parties", json=payload, headers=keys.legal)
@@ -86,8 +127,10 @@ def test_patch_refuses_null_for_required_fields_and_unknown_fields(
 
 
 def test_search_ignores_accents_and_case(client: TestClient, keys: Keys) -> None:
-    wanted = party(client, keys.legal, kind="academico", name="Universidad Autónoma de Querétaro")
-    party(client, keys.legal, kind="academico", name="Universidad de Guadalajara")
+    wanted = party(
+        client, keys.legal, kind="academico_publico", name="Universidad Autónoma de Querétaro"
+    )
+    party(client, keys.legal, kind="academico_publico", name="Universidad de Guadalajara")
     found = ok(client.get(f"{API}/parties", params={"q": "QUERETARO"}, headers=keys.viewer))
     assert [p["id"] for p in found["items"]] == [wanted["id"]]
 
@@ -128,13 +171,13 @@ def test_representatives_belong_to_their_party(client: TestClient, keys: Keys) -
     assert [r["id"] for r in listed["items"]] == [person["id"]]
     bad = client.post(
         f"{API}/parties/{created['id']}/representatives",
-        json={"full_name": "X", "position": "Y", "curp": "NOTACURP"},
+        json={"full_name": "X", "gender": "feminine", "position": "Y", "curp": "NOTACURP"},
         headers=keys.legal,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.curp"
     missing = client.post(
         f"{API}/parties/999999/representatives",
-        json={"full_name": "X", "position": "Y"},
+        json={"full_name": "X", "gender": "feminine", "position": "Y"},
         headers=keys.legal,
     )
     assert missing.status_code == 404

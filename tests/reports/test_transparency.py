@@ -40,7 +40,7 @@ def _export() -> Export:
     )
     water = ConvenioRow(
         folio="QRO-2026-002",
-        tipo=t.tipo_de_convenio("coordinacion", ["estado", "academico"]),
+        tipo=t.tipo_de_convenio("coordinacion", ["estado", "academico_publico"]),
         title="Convenio de coordinación para el saneamiento del río Querétaro",
         signed_on=date(2026, 3, 9),
         responsible_unit="Secretaría de Obras Públicas",
@@ -98,8 +98,8 @@ def _column(name: str) -> int:
         ("concertacion", ["privado"], PRIVADO),
         ("coordinacion", ["estado", "privado"], PRIVADO),
         ("colaboracion", ["social", "municipio"], SOCIAL),
-        ("concertacion", ["academico"], SOCIAL),
-        ("coordinacion", ["estado", "academico"], COORDINACION),
+        ("concertacion", ["academico_privado"], SOCIAL),
+        ("coordinacion", ["estado", "academico_publico"], COORDINACION),
         ("colaboracion", ["municipio"], COLABORACION),
         ("subsidiariedad", ["federacion"], COLABORACION),
         ("modificatorio", [], COLABORACION),

@@ -24,7 +24,16 @@ from app.templates import service as templates
 from tests.agreements.test_concurrency import InFlight, concurrently
 from tests.conftest import INEGI_CSV
 from tests.databases import api_key, drop_database, new_database
-from tests.factories import API, agreement_payload, estado, move, municipio, ok, party
+from tests.factories import (
+    API,
+    agreement_payload,
+    authorize_municipios,
+    estado,
+    move,
+    municipio,
+    ok,
+    party,
+)
 from tests.signatures.pki import test_pki
 
 pytestmark = pytest.mark.slow
@@ -77,7 +86,12 @@ def test_parallel_pades_signatures_accumulate_in_one_pdf(
                 rep = ok(
                     client.post(
                         f"{API}/parties/{created['id']}/representatives",
-                        json={"full_name": name, "position": "Titular", "rfc": rfc},
+                        json={
+                            "full_name": name,
+                            "gender": "feminine",
+                            "position": "Titular",
+                            "rfc": rfc,
+                        },
                         headers=legal,
                     ),
                     201,
@@ -87,6 +101,7 @@ def test_parallel_pades_signatures_accumulate_in_one_pdf(
                 client.post(f"{API}/agreements", json=agreement_payload(signers), headers=legal),
                 201,
             )
+            authorize_municipios(client, legal, agreement["id"])
             base = f"{API}/agreements/{agreement['id']}"
             ok(client.post(f"{base}/documents", json={}, headers=legal), 201)
             requests = [

@@ -28,7 +28,16 @@ from app.models import AuditEvent, Document, Signature
 from app.signatures.pades import Credentials, SignJob
 from tests.conftest import Keys
 from tests.documents.test_inspection import bomb_pdf, spanish_pdf
-from tests.factories import API, agreement_payload, estado, move, municipio, ok, party
+from tests.factories import (
+    API,
+    agreement_payload,
+    authorize_municipios,
+    estado,
+    move,
+    municipio,
+    ok,
+    party,
+)
 from tests.signatures.pki import EFirma, Pki, test_pki
 from tests.signatures.tsa import local_tsa
 from tests.test_refused_requests import PDF, _refused
@@ -94,15 +103,22 @@ def _prepare(client: TestClient, keys: Keys, db: Session, *, orders: dict[str, i
         rep = ok(
             client.post(
                 f"{API}/parties/{created['id']}/representatives",
-                json={"full_name": name, "position": "Titular", "rfc": rfc, "curp": curp},
+                json={
+                    "full_name": name,
+                    "gender": "masculine",
+                    "position": "Titular",
+                    "rfc": rfc,
+                    "curp": curp,
+                },
                 headers=keys.legal,
             ),
             201,
         )
         signers.append((created, rep))
-    agreement = ok(
-        client.post(f"{API}/agreements", json=agreement_payload(signers), headers=keys.legal), 201
-    )
+    # Every way of signing in one round: electronic, autógrafa and e.firma.
+    payload = agreement_payload(signers, signing={"method": "mixta"})
+    agreement = ok(client.post(f"{API}/agreements", json=payload, headers=keys.legal), 201)
+    authorize_municipios(client, keys.legal, agreement["id"])
     url = f"{API}/agreements/{agreement['id']}"
     document = ok(client.post(f"{url}/documents", json={}, headers=keys.legal), 201)
     requests = {
@@ -557,7 +573,7 @@ def test_entering_signature_needs_a_request_for_every_signatory(
         rep = ok(
             client.post(
                 f"{API}/parties/{created['id']}/representatives",
-                json={"full_name": "Rosa Díaz", "position": "Titular"},
+                json={"full_name": "Rosa Díaz", "gender": "feminine", "position": "Titular"},
                 headers=keys.legal,
             ),
             201,
@@ -569,12 +585,13 @@ def test_entering_signature_needs_a_request_for_every_signatory(
         ),
         201,
     )
+    authorize_municipios(client, keys.legal, agreement["id"])
     url = f"{API}/agreements/{agreement['id']}"
     first_rep = signing_parties[0][1]["id"]
     outsider = ok(
         client.post(
             f"{API}/parties/{signing_parties[0][0]['id']}/representatives",
-            json={"full_name": "Otra Persona", "position": "Síndica"},
+            json={"full_name": "Otra Persona", "gender": "feminine", "position": "Síndica"},
             headers=keys.legal,
         ),
         201,
