@@ -153,22 +153,10 @@ def main() -> None:
         path.write_bytes(pdf)
         page = PAGES.get(name, 1)
         number = len(PdfReader(path).pages) if page == -1 else page
-        subprocess.run(  # noqa: S603
-            [
-                "pdftoppm",
-                "-r",
-                "60",
-                "-png",
-                "-f",
-                str(number),
-                "-l",
-                str(number),  # noqa: S607
-                "-singlefile",
-                str(path),
-                str(out / f"convenio-{name}"),
-            ],
-            check=True,
-        )
+        # pdftoppm, from poppler-utils (`make sample` installs it), draws the page.
+        command = ["pdftoppm", "-r", "60", "-png", "-f", str(number), "-l", str(number)]
+        command += ["-singlefile", str(path), str(out / f"convenio-{name}")]
+        subprocess.run(command, check=True)  # noqa: S603
         print(f"{path}: page {number}")
 
 

@@ -1,11 +1,10 @@
 """Builders of parties, representatives and agreements through the API, as a client would."""
 
-import io
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pypdf import PdfWriter
 
+from app.documents.samples import one_page_pdf
 from tests.clock import days_from_today
 
 API = "/api/v1"
@@ -101,6 +100,20 @@ def signing_party(
     return created, representative(client, headers, created["id"])
 
 
+def municipio_and_estado(
+    client: TestClient, headers: dict[str, str]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Tlalnepantla and the Estado de México, each with the person who signs for it."""
+    mun, est = municipio(client, headers), estado(client, headers)
+    return [
+        (mun, representative(client, headers, mun["id"])),
+        (
+            est,
+            representative(client, headers, est["id"], full_name="José Ruiz", gender="masculine"),
+        ),
+    ]
+
+
 def agreement_payload(
     signers: list[tuple[dict[str, Any], dict[str, Any]]], **fields: Any
 ) -> dict[str, Any]:
@@ -160,12 +173,7 @@ def agreement(
 
 def acta_pdf(number: str = "1") -> bytes:
     """A one-page PDF standing for the certified acta of a sesión de cabildo."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    writer.add_metadata({"/Title": f"Acta de cabildo {number}"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return one_page_pdf(f"Acta de cabildo {number}")
 
 
 def authorize(

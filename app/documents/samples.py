@@ -49,11 +49,12 @@ class SampleError(RuntimeError):
     """The service refused a step of a sample: the sample no longer fits the service."""
 
 
-def _acta(number: str) -> bytes:
-    """A one-page PDF standing for the certified acta of a sesión de cabildo."""
+def one_page_pdf(title: str) -> bytes:
+    """A blank letter-size page titled ``title``: what stands for a scanned document (the
+    certified acta of a sesión de cabildo, an annex) in the samples and the tests."""
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)
-    writer.add_metadata({"/Title": f"Certificación del acta de cabildo {number}"})
+    writer.add_metadata({"/Title": title})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -92,7 +93,11 @@ class _Builder:
                 files={
                     "kind": (None, "cabildo_acta"),
                     "title": (None, f"Certificación del acta de cabildo {acta}"),
-                    "file": (f"acta-{acta}.pdf", _acta(acta), "application/pdf"),
+                    "file": (
+                        f"acta-{acta}.pdf",
+                        one_page_pdf(f"Certificación del acta de cabildo {acta}"),
+                        "application/pdf",
+                    ),
                 },
                 headers=self.headers,
             )

@@ -20,23 +20,11 @@ from tests.factories import (
     estado,
     move,
     municipio,
+    municipio_and_estado,
     ok,
     party,
     representative,
 )
-
-
-def _signers(client: TestClient, keys: Keys) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    mun, est = municipio(client, keys.legal), estado(client, keys.legal)
-    return [
-        (mun, representative(client, keys.legal, mun["id"])),
-        (
-            est,
-            representative(
-                client, keys.legal, est["id"], full_name="José Ruiz", gender="masculine"
-            ),
-        ),
-    ]
 
 
 def _create(client: TestClient, keys: Keys, payload: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +97,7 @@ def test_a_contribution_that_makes_no_sense_is_refused(
     fields: dict[str, Any],
     field: str,
 ) -> None:
-    signers = _signers(client, keys)
+    signers = municipio_and_estado(client, keys.legal)
     before = db.scalar(select(func.count()).select_from(Agreement))
     response = client.post(
         f"{API}/agreements",
@@ -138,7 +126,7 @@ def test_a_private_party_contributes_private_money(client: TestClient, keys: Key
 def test_contributions_are_kept_in_the_agreements_currency_and_make_up_its_amount(
     client: TestClient, keys: Keys
 ) -> None:
-    signers = _signers(client, keys)
+    signers = municipio_and_estado(client, keys.legal)
     schedule = [
         {"date": days_from_today(60), "amount": "400.00"},
         {"date": days_from_today(10), "amount": "600.00"},
@@ -187,7 +175,7 @@ def test_a_capacity_that_makes_no_sense_for_its_party_is_refused(
     index: int,
     field: str,
 ) -> None:
-    signers = _signers(client, keys)
+    signers = municipio_and_estado(client, keys.legal)
     payload = agreement_payload(signers)
     mun = signers[0][0]
     people = [
@@ -238,7 +226,7 @@ def test_what_the_text_would_have_to_guess_is_named_before_rendering(
 ) -> None:
     """A party or person recorded before articles and genders were kept renders only once they
     are on record: nothing is guessed from a name."""
-    signers = _signers(client, keys)
+    signers = municipio_and_estado(client, keys.legal)
     created = ok(
         client.post(f"{API}/agreements", json=agreement_payload(signers), headers=keys.legal), 201
     )
@@ -288,7 +276,7 @@ def test_a_representative_says_who_they_are_in_the_document(client: TestClient, 
 def test_an_authorisation_is_an_audited_edit_of_the_text_and_can_be_withdrawn(
     client: TestClient, keys: Keys
 ) -> None:
-    signers = _signers(client, keys)
+    signers = municipio_and_estado(client, keys.legal)
     created = ok(
         client.post(f"{API}/agreements", json=agreement_payload(signers), headers=keys.legal), 201
     )
@@ -354,16 +342,15 @@ def test_a_vote_that_could_not_authorise_it_is_refused(
 
 
 def test_only_a_municipio_of_the_agreement_has_a_cabildo(client: TestClient, keys: Keys) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     created = _create(client, keys, agreement_payload(signers, amount=None))
     body = {"session": "ordinaria", "date": days_from_today(-1), "acta_number": "3"}
     body |= {"members": 11, "votes_for": 11}
     url = f"{API}/agreements/{created['id']}/parties"
     assert (
-        client.put(f"{url}/{e['id']}/authorization", json=body, headers=keys.legal).status_code
+        client.put(
+            f"{url}/{signers[1][0]['id']}/authorization", json=body, headers=keys.legal
+        ).status_code
         == 422
     )
     assert (
@@ -405,10 +392,7 @@ def test_a_states_rule_can_ask_for_its_legislatures_authorisation(
 def test_a_signing_that_makes_no_sense_is_refused(
     client: TestClient, keys: Keys, signing: dict[str, Any], field: str
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     response = client.post(
         f"{API}/agreements", json=agreement_payload(signers, signing=signing), headers=keys.legal
     )
@@ -419,10 +403,7 @@ def test_a_signing_that_makes_no_sense_is_refused(
 def test_a_publication_is_of_a_signed_convenio_after_its_signing(
     client: TestClient, keys: Keys
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     created = _create(client, keys, agreement_payload(signers, amount=None))
     url = f"{API}/agreements/{created['id']}/publications"
     body = {"medium": "periodico_oficial", "published_on": days_from_today(-1)}

@@ -8,7 +8,6 @@ tests/agreements/test_concurrency.py for how the application runs here):
 """
 
 import hashlib
-import io
 import statistics
 import threading
 import time
@@ -18,13 +17,13 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from pypdf import PdfWriter
 from sqlalchemy.orm import Session
 
 from app.auth.principal import operator
 from app.config import get_settings
 from app.db import make_engine, session_factory
 from app.documents.router import get_storage
+from app.documents.samples import one_page_pdf
 from app.documents.scrub import scrub
 from app.documents.storage import LocalStorage
 from app.events.dispatch import dispatch_now
@@ -64,12 +63,7 @@ def service(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 def _pdf(number: int) -> bytes:
     """A small PDF of its own: one page, a title that makes its bytes unique."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": f"Anexo técnico número {number}"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return one_page_pdf(f"Anexo técnico número {number}")
 
 
 def test_scrubbing_in_a_loop_beside_hundreds_of_uploads_loses_no_document(

@@ -12,15 +12,12 @@ and read the diff before committing it.
 """
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
 from app.documents import samples
-from tests.clock import TestClock
 from tests.conftest import Keys
 from tests.databases import ONE_DATABASE
 from tests.documents.legal_text import body_words, download, generate, legal_words, preview_text
@@ -30,16 +27,6 @@ UPDATE = os.environ.get("CONVENIOS_UPDATE_GOLDEN") == "1"
 
 # The text and the layout do not depend on the database (tests/databases.py).
 pytestmark = ONE_DATABASE
-
-
-@pytest.fixture
-def drafting(clock: TestClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The moment the samples are drafted, and the service's real public address."""
-    clock.set(samples.AS_OF)
-    monkeypatch.setenv("CONVENIOS_PUBLIC_URL", samples.PUBLIC_URL)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("name", samples.NAMES)

@@ -5,7 +5,6 @@ preview (the same text as the PDF, without laying it out); layout checks read th
 """
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from tests.factories import (
     estado,
     move,
     municipio,
+    municipio_and_estado,
     ok,
     party,
     representative,
@@ -38,15 +38,6 @@ from tests.factories import (
 
 # The text and the layout do not depend on the database (tests/databases.py).
 pytestmark = ONE_DATABASE
-
-
-@pytest.fixture
-def drafting(clock: TestClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    clock.set(samples.AS_OF)
-    monkeypatch.setenv("CONVENIOS_PUBLIC_URL", samples.PUBLIC_URL)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _sample(client: TestClient, keys: Keys, name: str) -> tuple[int, str]:
@@ -206,10 +197,7 @@ SEVEN = [
 def test_the_template_never_repeats_a_clause_the_drafter_wrote(
     client: TestClient, keys: Keys
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     clauses = [{"title": title, "text": text} for title, text in SEVEN]
     text = _text(client, keys, agreement_payload(signers, clauses=clauses, amount=None))
     titles = [
@@ -231,10 +219,7 @@ def test_standard_clauses_are_included_omitted_or_replaced_by_key(
     version = ok(client.get(f"{API}/templates/colaboracion/versions/1", headers=keys.legal))
     keys_listed = [clause["key"] for clause in version["standard_clauses"]]
     assert {"vigencia", "relacion_laboral", "jurisdiccion", "aportaciones"} <= set(keys_listed)
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     payload = agreement_payload(
         signers,
         amount=None,
@@ -266,10 +251,7 @@ def test_standard_clauses_are_included_omitted_or_replaced_by_key(
 def test_a_standard_clause_choice_that_makes_no_sense_is_refused(
     client: TestClient, keys: Keys, choices: dict[str, Any], field: str
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     response = client.post(
         f"{API}/agreements",
         json=agreement_payload(signers, amount=None, standard_clauses=choices),
@@ -391,10 +373,7 @@ def test_an_organismo_descentralizado_declares_where_it_belongs(
 def test_signing_waits_for_each_cabildos_authorisation_and_says_what_is_missing(
     client: TestClient, keys: Keys
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     created = _create(client, keys, agreement_payload(signers))
     url = f"{API}/agreements/{created['id']}"
     move(client, keys.legal, created["id"], "in_review", "approved")
@@ -402,7 +381,7 @@ def test_signing_waits_for_each_cabildos_authorisation_and_says_what_is_missing(
     assert refused.status_code == 409
     detail = refused.json()["detail"]
     assert "cabildo of Municipio de Tlalnepantla de Baz has not authorised it" in detail
-    assert f"/parties/{m['id']}/authorization" in detail
+    assert f"/parties/{signers[0][0]['id']}/authorization" in detail
 
 
 def test_a_convenio_beyond_the_ayuntamientos_term_needs_two_thirds_of_its_members(
@@ -483,10 +462,7 @@ def test_a_convenio_states_only_the_signing_date_its_drafter_planned(
 def test_a_convenio_dated_for_signing_is_signed_that_day_and_keeps_its_bytes(
     client: TestClient, keys: Keys, db: Session, clock: TestClock
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     day = days_from_today(5)
     created = _create(
         client,
@@ -509,10 +485,7 @@ def test_a_convenio_dated_for_signing_is_signed_that_day_and_keeps_its_bytes(
 
 
 def test_place_and_copies_are_the_drafters(client: TestClient, keys: Keys) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     text = _text(
         client,
         keys,
@@ -619,10 +592,7 @@ def test_the_printed_pages(client: TestClient, keys: Keys, drafting: None) -> No
 def test_a_service_without_a_public_address_prints_test_copies(
     client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signers = [
-        (m := municipio(client, keys.legal), representative(client, keys.legal, m["id"])),
-        (e := estado(client, keys.legal), representative(client, keys.legal, e["id"])),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     created = _create(client, keys, agreement_payload(signers, amount=None))
     for address in ("http://127.0.0.1:8000", "http://convenios.local", "http://10.1.2.3"):
         assert is_test_address(address), address

@@ -16,11 +16,9 @@ from tests.factories import (
     acta_pdf,
     agreement_payload,
     authorize_municipios,
-    estado,
     move,
-    municipio,
+    municipio_and_estado,
     ok,
-    representative,
 )
 
 
@@ -28,11 +26,7 @@ def _in_signature(
     client: TestClient, keys: Keys, db: Session, signing: dict[str, Any]
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], dict[str, str]]]]:
     """A municipio and an estado, both asked to sign in parallel: each request with its key."""
-    mun, est = municipio(client, keys.legal), estado(client, keys.legal)
-    signers = [
-        (mun, representative(client, keys.legal, mun["id"])),
-        (est, representative(client, keys.legal, est["id"], full_name="José Ruiz")),
-    ]
+    signers = municipio_and_estado(client, keys.legal)
     payload = agreement_payload(signers, amount=None, signing=signing)
     created = ok(client.post(f"{API}/agreements", json=payload, headers=keys.legal), 201)
     authorize_municipios(client, keys.legal, created["id"])
