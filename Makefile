@@ -13,12 +13,17 @@ run: $(VENV)/.installed system-deps
 	$(BIN)/convenios serve --host $(HOST) --port $(PORT)
 
 # Lint and strict typing first: they take seconds and guard what the tests do not see. Then
-# every test on both databases, and the date-sensitive ones again on other days.
+# every test on both databases — on TEST_PROCESSES processes, but for the ones that measure the
+# service under load or real deadlines (`serial`, `realtime`), which run alone afterwards — and
+# the date-sensitive ones again on other days.
+TEST_PROCESSES ?= 2
 test: $(VENV)/.installed-dev test-system-deps
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadscope \
+		-m 'not serial and not realtime' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m 'serial or realtime' $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(MAKE) --no-print-directory test-dates
 
 # The tests that depend on the date, run with the machine's clock moved by libfaketime (child

@@ -12,6 +12,7 @@ from app.models.enums import (
     AgreementKind,
     AgreementStatus,
     Capacity,
+    DeclarationsMode,
     FundSource,
     Initiative,
     PublicationMedium,
@@ -64,6 +65,11 @@ class Witness(CreateSchema):
 
     full_name: str = Field(min_length=1, max_length=200)
     position: str = Field(default="", max_length=300, description="Cargo, if any.")
+    party_id: BodyId | None = Field(
+        default=None,
+        description="The party under whose signatures the testigo signs; without one, after "
+        "every party's.",
+    )
 
 
 class Renewal(CreateSchema):
@@ -131,10 +137,11 @@ class AgreementPartyInput(CreateSchema):
         description='How the agreement names the party, e.g. "EL MUNICIPIO".',
     )
     declarations: list[LongText] = Field(default_factory=list, max_length=30)
-    replaces_declarations: Boolean = Field(
-        default=False,
-        description="Whether the party's declarations replace the template's (its legal "
-        "nature, its representatives' powers, its RFC and address) instead of following them.",
+    declarations_mode: DeclarationsMode = Field(
+        default=DeclarationsMode.FOLLOW,
+        description="Where the party's declarations stand against those the template writes "
+        "for it (its legal nature, its cabildo's authorisation, its signers' powers, its RFC "
+        "and address): follow them, precede them, or replace them.",
     )
     signatories: list[SignatoryInput] = Field(
         default_factory=list,
@@ -432,7 +439,7 @@ class AgreementPartyRead(ReadSchema):
     party: PartySummary
     role: str
     declarations: list[str]
-    replaces_declarations: bool
+    declarations_mode: DeclarationsMode
     signatories: list[SignatoryRead]
     contributions: list[ContributionRead]
     authorization: CabildoAuthorizationRead | None
@@ -470,6 +477,7 @@ class ClauseRead(ReadSchema):
 class WitnessRead(ReadSchema):
     full_name: str
     position: str
+    party_id: int | None = None
 
 
 class _AgreementBase(ReadSchema, Timestamps):
@@ -547,7 +555,7 @@ class AgreementRead(_AgreementBase):
                     party=PartySummary.model_validate(link.party),
                     role=link.role,
                     declarations=link.declarations,
-                    replaces_declarations=link.replaces_declarations,
+                    declarations_mode=link.declarations_mode,
                     signatories=[
                         SignatoryRead(
                             representative_id=signatory.representative_id,

@@ -22,6 +22,7 @@ from app.agreements.schemas import (
     Signing,
     StandardClauseChoice,
     TransitionRequest,
+    Witness,
 )
 from app.audit import service as audit
 from app.auth.principal import Principal
@@ -94,6 +95,7 @@ class _Content:
     parent_id: int | None
     signing: Signing
     standard_clauses: dict[str, StandardClauseChoice] = dataclass_field(default_factory=dict)
+    witnesses: list[Witness] = dataclass_field(default_factory=list)
 
 
 def _check(session: Session, content: _Content, *, agreement_id: int | None) -> dict[int, Party]:
@@ -130,6 +132,13 @@ def _check(session: Session, content: _Content, *, agreement_id: int | None) -> 
         _check_signatories(i, link, party, representatives, problem)
         _check_contributions(i, link, party, content, problem)
     _check_amount(content, problem)
+    ours = {link.party_id for link in content.parties}
+    for i, witness in enumerate(content.witnesses):
+        if witness.party_id is not None and witness.party_id not in ours:
+            problem(
+                f"witnesses.{i}.party_id",
+                f"party {witness.party_id} is not a party to the agreement",
+            )
     if parent is not None:
         _check_comparecencias(content, parent, problem)
     _check_standard_clauses(session, content, problem)
@@ -309,7 +318,7 @@ def _set_parties(
             position=position,
             role=link.role,
             declarations=list(link.declarations),
-            replaces_declarations=link.replaces_declarations,
+            declarations_mode=link.declarations_mode,
             contributions=[
                 _contribution(c.model_dump(mode="json"), agreement.currency)
                 for c in link.contributions
@@ -362,7 +371,7 @@ def _current_links(agreement: Agreement) -> list[AgreementPartyInput]:
                 "party_id": link.party_id,
                 "role": link.role,
                 "declarations": link.declarations,
-                "replaces_declarations": link.replaces_declarations,
+                "declarations_mode": link.declarations_mode,
                 "signatories": [
                     {"representative_id": s.representative_id, "capacity": s.capacity}
                     for s in link.signatories
@@ -419,6 +428,7 @@ def create_agreement(
         parent_id=data.parent_id,
         signing=data.signing,
         standard_clauses=data.standard_clauses,
+        witnesses=data.witnesses,
     )
     parties = _check(session, content, agreement_id=None)
     number = repository.next_folio_number(session, today.year)
@@ -498,6 +508,11 @@ def update_agreement(
                 key: StandardClauseChoice.model_validate(choice)
                 for key, choice in agreement.standard_clauses.items()
             }
+        ),
+        witnesses=(
+            data.witnesses
+            if data.witnesses is not None
+            else [Witness.model_validate(w) for w in agreement.witnesses]
         ),
     )
     parties = _check(session, content, agreement_id=agreement.id)

@@ -217,7 +217,7 @@ def _party(
     return {
         "role": link.role,
         "declarations": list(link.declarations),
-        "replaces_declarations": link.replaces_declarations,
+        "declarations_mode": link.declarations_mode.value,
         "name": party.name,
         "legal_name": party.legal_name,
         "denomination": party.legal_name or party.name,
@@ -276,6 +276,7 @@ def agreement_context(
     """The agreement as a template sees it (``agreement.*``), without its clause plan, which
     depends on the template version (`app.documents.clauses`)."""
     parties = [_party(session, link, agreement, rules) for link in agreement.parties]
+    roles: dict[int | None, str] = {link.party_id: link.role for link in agreement.parties}
     scope = scope_of(parties)
     return {
         "folio": agreement.folio,
@@ -311,7 +312,12 @@ def agreement_context(
         "parent": parent,
         "parties": parties,
         "witnesses": [
-            {"full_name": witness["full_name"], "position": witness["position"]}
+            {
+                "full_name": witness["full_name"],
+                "position": witness["position"],
+                # The role of the party it signs under, or None: after every party's.
+                "party_role": roles.get(witness.get("party_id")),
+            }
             for witness in agreement.witnesses
         ],
     }

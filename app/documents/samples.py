@@ -233,6 +233,10 @@ def colaboracion_universidad(b: _Builder) -> int:
                     "party_id": uaem,
                     "role": "LA UNIVERSIDAD",
                     "signatories": [{"representative_id": rector}],
+                    "declarations": [
+                        "Que cuenta con los programas de servicio social y de prácticas "
+                        "profesionales a que se refiere el presente convenio."
+                    ],
                 },
             ],
             "antecedents": [
@@ -524,6 +528,14 @@ def _coordinacion_federal(b: _Builder, p: dict[str, int]) -> int:
             "effective_date": "2026-03-02",
             "expiry_date": "2027-12-31",
             "renewal": {"mode": "by_agreement", "notice_days": 60},
+            # The municipio's contralora witnesses its signatures.
+            "witnesses": [
+                {
+                    "full_name": "Sofía Ramírez Ávila",
+                    "position": "Contralora Municipal",
+                    "party_id": p["municipio"],
+                }
+            ],
         }
     )
     b.authorize(
@@ -721,6 +733,12 @@ def intermunicipal(b: _Builder) -> int:
             "expiry_date": "2027-03-31",
             "renewal": {"mode": "automatic", "months": 12, "notice_days": 90},
             "signing": {"method": "autografa", "place": "Tlalnepantla de Baz, Estado de México"},
+            "witnesses": [
+                {
+                    "full_name": "Ernesto Valdés Luna",
+                    "position": "Secretario de Desarrollo Urbano y Obra del Estado de México",
+                }
+            ],
         }
     )
     # It renews by itself, beyond the ayuntamientos' term: two thirds of each cabildo.

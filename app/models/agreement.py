@@ -24,6 +24,7 @@ from app.models.enums import (
     AgreementKind,
     AgreementStatus,
     Capacity,
+    DeclarationsMode,
     PublicationMedium,
     RenewalMode,
     SigningMethod,
@@ -125,9 +126,11 @@ class AgreementParty(Base):
     # How the agreement names the party from the proemio on ("EL MUNICIPIO", "LA SECRETARÍA").
     role: Mapped[str] = mapped_column(String(120))
     declarations: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Whether the party's own declarations replace the template's (True) or follow them.
-    replaces_declarations: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
+    # Whether the party's own declarations follow the template's, precede them or replace them.
+    declarations_mode: Mapped[DeclarationsMode] = mapped_column(
+        db_enum(DeclarationsMode, "declarations_mode"),
+        default=DeclarationsMode.FOLLOW,
+        server_default=DeclarationsMode.FOLLOW.value,
     )
     # What the party puts in: [{"amount": "…", "currency", "purpose", "source", "budget_item",
     # "schedule": [{"date", "amount"}]}] (amounts as decimal strings).

@@ -96,6 +96,17 @@ class SigningMethod(StrEnum):
     MIXTA = "mixta"
 
 
+class DeclarationsMode(StrEnum):
+    """Where a party's own declarations stand against those the template writes for it."""
+
+    # After the template's (its legal nature, its authorisation, its signers' powers).
+    FOLLOW = "follow"
+    # Before them.
+    PRECEDE = "precede"
+    # Instead of them: the party's declarations alone.
+    REPLACE = "replace"
+
+
 class SessionKind(StrEnum):
     """Kinds of sesión de cabildo."""
 

@@ -125,7 +125,10 @@ def upgrade() -> None:
     with op.batch_alter_table("agreement_parties", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "replaces_declarations", sa.Boolean(), server_default=sa.false(), nullable=False
+                "declarations_mode",
+                _enum(("follow", "precede", "replace"), "declarations_mode"),
+                server_default="follow",
+                nullable=False,
             )
         )
         batch_op.add_column(
@@ -190,7 +193,8 @@ def downgrade() -> None:
     with op.batch_alter_table("agreement_parties", schema=None) as batch_op:
         batch_op.drop_column("authorization")
         batch_op.drop_column("contributions")
-        batch_op.drop_column("replaces_declarations")
+        batch_op.drop_constraint(op.f("ck_agreement_parties_declarations_mode"), type_="check")
+        batch_op.drop_column("declarations_mode")
     with op.batch_alter_table("agreements", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_agreements_signing_method"), type_="check")
         for column in (

@@ -422,3 +422,28 @@ def test_a_publication_is_of_a_signed_convenio_after_its_signing(
     assert published["medium"] == "periodico_oficial"
     found = ok(client.get(f"{API}/agreements/{created['id']}", headers=keys.legal))
     assert [p["published_on"] for p in found["publications"]] == [days_from_today(-1)]
+
+
+def test_a_testigo_stands_under_a_party_of_the_agreement(client: TestClient, keys: Keys) -> None:
+    signers = municipio_and_estado(client, keys.legal)
+    stranger = party(client, keys.legal, name="Secretaría de Cultura")
+    witness = {"full_name": "Ana Ruiz", "position": "Contralora", "party_id": stranger["id"]}
+    response = client.post(
+        f"{API}/agreements",
+        json=agreement_payload(signers, witnesses=[witness]),
+        headers=keys.legal,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.witnesses.0.party_id"
+    placed = {**witness, "party_id": signers[0][0]["id"]}
+    created = _create(client, keys, agreement_payload(signers, witnesses=[placed]))
+    assert created["witnesses"][0]["party_id"] == signers[0][0]["id"]
+    # Taking that party out of the agreement leaves its testigo nowhere: refused.
+    only_estado = [{"party_id": signers[1][0]["id"], "role": "EL ESTADO"}]
+    other = party(client, keys.legal, kind="social", name="Fundación Ciudadana")
+    only_estado.append({"party_id": other["id"], "role": "LA FUNDACIÓN"})
+    refused = client.patch(
+        f"{API}/agreements/{created['id']}", json={"parties": only_estado}, headers=keys.legal
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.witnesses.0.party_id"

@@ -35,7 +35,8 @@ from tests.agreements.test_concurrency import InFlight, concurrently
 from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, ok, signing_party
 
-pytestmark = pytest.mark.slow
+# They measure the service under load: alone, after the others (Makefile).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 class Service:

@@ -626,3 +626,56 @@ def test_the_modificatorio_cites_its_published_principal_and_adds_the_change(
         "PUBLICACIÓN. De conformidad con el artículo 36 de la Ley de Planeación, el presente "
         "convenio modificatorio se publicará" in text
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        (
+            "follow",
+            ["Que es un municipio libre", "Que la seguridad es prioridad.", "Registro Federal"],
+        ),
+        (
+            "precede",
+            ["Que la seguridad es prioridad.", "Que es un municipio libre", "Registro Federal"],
+        ),
+        ("replace", ["Que la seguridad es prioridad."]),
+    ],
+)
+def test_a_partys_own_declarations_follow_precede_or_replace_the_templates(
+    client: TestClient, keys: Keys, mode: str, expected: list[str]
+) -> None:
+    signers = municipio_and_estado(client, keys.legal)
+    ok(
+        client.patch(
+            f"{API}/parties/{signers[0][0]['id']}", json={"rfc": "MTB850101AB1"}, headers=keys.legal
+        )
+    )
+    payload = agreement_payload(signers, amount=None)
+    payload["parties"][0] |= {
+        "declarations": ["Que la seguridad es prioridad."],
+        "declarations_mode": mode,
+    }
+    text = _text(client, keys, payload)
+    block = text.split("DECLARA «EL MUNICIPIO»")[1].split("DECLARA «EL ESTADO»")[0]
+    lines = [line for line in block.splitlines() if line.startswith("I.")]
+    found = [
+        next(e for e in expected if e in line) for line in lines if any(e in line for e in expected)
+    ]
+    assert found == expected, lines
+    assert [line.split(" ", 1)[0] for line in lines] == [
+        f"I.{n}." for n in range(1, len(lines) + 1)
+    ]
+
+
+def test_testigos_sign_where_the_drafter_puts_them(
+    client: TestClient, keys: Keys, drafting: None
+) -> None:
+    _, text = _sample(client, keys, "coordinacion_federal")
+    signatures = text[text.index("Hoja de firmas") :]
+    municipio = signatures[signatures.index("POR «EL MUNICIPIO»") :]
+    assert "TESTIGO\nSOFÍA RAMÍREZ ÁVILA\nContralora Municipal" in municipio
+    _, text = _sample(client, keys, "intermunicipal")
+    assert text.rstrip().endswith(
+        "TESTIGO\nERNESTO VALDÉS LUNA\nSecretario de Desarrollo Urbano y Obra del Estado de México"
+    )

@@ -27,7 +27,8 @@ def _february_2026(clock: TestClock) -> None:
     clock.set(FEBRUARY_2026)
 
 
-pytestmark = pytest.mark.slow
+# They measure the service under load: alone, after the others (Makefile).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def test_two_sweeps_at_once_change_everything_once(

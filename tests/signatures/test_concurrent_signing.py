@@ -36,7 +36,8 @@ from tests.factories import (
 )
 from tests.signatures.pki import test_pki
 
-pytestmark = pytest.mark.slow
+# They measure the service under load: alone, after the others (Makefile).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 PEOPLE = {
     "municipio": ("Teresa Hernández García", "HEGT7610034S2"),

@@ -18,7 +18,8 @@ from tests.databases import api_key, drop_database, new_database
 from tests.factories import API, agreement_payload, move, ok, signing_party
 from tests.webhooks.conftest import Receiver
 
-pytestmark = pytest.mark.slow
+# They measure the service under load: alone, after the others (Makefile).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def test_three_dispatchers_at_once_send_each_delivery_once(
