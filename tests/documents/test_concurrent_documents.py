@@ -1,8 +1,9 @@
 """Documents under real concurrency, on each backend's own database (see
 tests/agreements/test_concurrency.py for how the application runs here):
 
-- scrubbing in a loop while hundreds of uploads are acknowledged — and the sweep and the
-  dispatcher run beside them — loses no committed document;
+- scrubbing in a loop (two scrubs at once, as from two machines) while hundreds of uploads
+  are acknowledged, and the sweep and the dispatcher run beside them, loses no committed
+  document;
 - renders and upload checks run outside any write transaction, so small writes beside five
   large renders take a fraction of a render's time, and nothing answers 5xx.
 """
@@ -70,7 +71,7 @@ def _pdf(number: int) -> bytes:
 def test_scrubbing_in_a_loop_beside_hundreds_of_uploads_loses_no_document(
     service: Service,
 ) -> None:
-    uploads = 150
+    uploads = 300
     storage = get_storage()
     assert isinstance(storage, LocalStorage)
     sessions = session_factory(service.engine, write=True)
@@ -122,7 +123,9 @@ def test_scrubbing_in_a_loop_beside_hundreds_of_uploads_loses_no_document(
                 headers=service.admin,
             )
 
+        # Two scrubs at once, as from two machines: each must leave what the other holds.
         background = [
+            threading.Thread(target=scrub_until_done),
             threading.Thread(target=scrub_until_done),
             threading.Thread(target=sweep_and_deliver_until_done),
         ]
