@@ -53,6 +53,8 @@ class Facts:
     # short of the majority, a signing date already past): worked out by the caller.
     content_problems: tuple[str, ...] = ()
     signing_problems: tuple[str, ...] = ()
+    # A modificatorio amends an agreement in force: why its principal no longer is.
+    principal_problems: tuple[str, ...] = ()
     pending_signatures: int = 0
     # What keeps the signature requests from starting a signing round (none: none asked).
     signature_problems: tuple[str, ...] = ()
@@ -120,6 +122,8 @@ def _guard_problems(current: S, target: S, facts: Facts) -> list[str]:
         if facts.clauses == 0:
             problems.append("an agreement needs at least one cláusula")
         problems.extend(facts.content_problems)
+    if target in _NEEDS_COMPLETE_CONTENT or target is S.ACTIVE:
+        problems.extend(facts.principal_problems)
     if target is S.IN_SIGNATURE:
         problems.extend(
             f"representative {name} is no longer active" for name in facts.inactive_signatories

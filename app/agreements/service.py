@@ -180,13 +180,27 @@ def _check_parent(
         problem("parent_id", f"agreement {content.parent_id} does not exist")
         return None
     if parent.status is not AgreementStatus.ACTIVE:
-        problem(
-            "parent_id",
-            f"agreement {parent.folio} is {parent.status.value}; only an agreement in force can "
-            "be amended",
-        )
+        problem("parent_id", _not_in_force(parent))
         return None
     return parent
+
+
+def _not_in_force(principal: Agreement) -> str:
+    return (
+        f"agreement {principal.folio} is {principal.status.value}; only an agreement in force "
+        "can be amended"
+    )
+
+
+def principal_problems(session: Session, agreement: Agreement) -> list[str]:
+    """A modificatorio is agreed and signed while its principal is in force: one whose
+    principal expired or was terminated since it was drafted goes no further."""
+    if agreement.parent_id is None:
+        return []
+    principal = session.get(Agreement, agreement.parent_id)
+    if principal is None or principal.status is AgreementStatus.ACTIVE:
+        return []
+    return [_not_in_force(principal)]
 
 
 def _check_comparecencias(content: _Content, parent: Agreement, problem: Any) -> None:
@@ -701,6 +715,7 @@ def transition(
         ),
         clauses=len(agreement.clauses),
         content_problems=tuple(content_problems(agreement)),
+        principal_problems=tuple(principal_problems(session, agreement)),
         signing_problems=tuple(
             signing_problems(session, agreement, today=today, rules=get_settings().cabildo_rules)
         ),

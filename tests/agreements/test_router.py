@@ -381,6 +381,37 @@ def test_a_modificatorio_amends_an_agreement_in_force(client: TestClient, keys: 
     assert amendment["parent_id"] == original["id"] and amendment["kind"] == "modificatorio"
 
 
+def test_a_modificatorio_goes_no_further_once_its_principal_ends(
+    client: TestClient, keys: Keys
+) -> None:
+    original = agreement(client, keys.legal)
+    move(client, keys.legal, original["id"], *SIGNED)
+    principal = [
+        (p["party"], {"id": s["representative_id"]})
+        for p in original["parties"]
+        for s in p["signatories"]
+    ]
+    amendment = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload(principal, kind="modificatorio", parent_id=original["id"]),
+            headers=keys.legal,
+        ),
+        201,
+    )
+    move(client, keys.legal, original["id"], "terminated", reason="Terminación anticipada")
+    refused = client.post(
+        f"{API}/agreements/{amendment['id']}/transitions",
+        json={"to": "in_review"},
+        headers=keys.legal,
+    )
+    assert refused.status_code == 409, refused.text
+    assert "only an agreement in force can be amended" in refused.text
+    assert "in_review" not in refused.json()["allowed"]
+    after = ok(client.get(f"{API}/agreements/{amendment['id']}", headers=keys.legal))
+    assert after["status"] == "draft" and after["version"] == amendment["version"]
+
+
 def test_viewers_write_nothing(client: TestClient, keys: Keys, db: Session) -> None:
     before = _counts(db)
     response = client.post(
