@@ -1,7 +1,7 @@
 """Document schemas: the generate request, the document as read, and the public verification."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,6 @@ from app.models.enums import (
     SignatureStatus,
 )
 from app.schemas import MAX_ID, CreateSchema, Integer, ReadSchema
-from app.signatures.schemas import SignatureReportRead
 from app.templates.schemas import TEMPLATE_KEY
 
 TemplateKey = Annotated[str, Field(pattern=TEMPLATE_KEY)]
@@ -111,14 +110,47 @@ class VerifiedAgreement(BaseModel):
     )
 
 
+class PublicSigner(BaseModel):
+    """Who made an embedded signature, as anyone may know it: by name and cargo, never by the
+    RFC, CURP or serial number the certificate carries (personal data, LGPDPPSO)."""
+
+    name: str = Field(description="The name on the signer's certificate.")
+    position: str | None = Field(
+        description="The cargo of the agreement's signatory whose certificate it is, if any."
+    )
+    party: str | None = Field(description="The party that signatory signs for, if any.")
+    issuer: str = Field(description="The certification authority that issued the certificate.")
+
+
+class PublicSignatureReport(BaseModel):
+    """One signature embedded in the document, validated against the configured trust roots."""
+
+    revision: int = Field(description="The revision of the file it signs (0 is the first).")
+    signer: PublicSigner
+    signing_time: datetime | None
+    time_source: Literal["timestamp", "signer", "none"] = Field(
+        description="`timestamp`: an RFC 3161 authority; `signer`: the signer's own clock, "
+        "not trusted."
+    )
+    intact: bool = Field(description="The signed bytes are unchanged.")
+    covers_document: bool = Field(
+        description="It covers the whole file, or everything added after it is another signature."
+    )
+    certificate_valid_at_signing: bool
+    trusted: bool = Field(description="Its certificate chains to a configured trust root.")
+    timestamp_trusted: bool
+    ok: bool = Field(description="Intact, valid, covering, trusted and in force when made.")
+
+
 class Verification(BaseModel):
-    """Whether convenios knows a document, and the public facts of its agreement."""
+    """Whether convenios knows a document, and the public facts of its agreement: nothing a
+    person's RFC, CURP, email, telephone or address could be read from."""
 
     known: bool
     sha256: str | None = Field(description="The digest that was looked up (or computed).")
     document: VerifiedDocument | None
     agreement: VerifiedAgreement | None
-    signatures: list[SignatureReportRead] = Field(
-        description="The signatures embedded in the document, each validated: signer, RFC, "
-        "certificate, time, intact, covering the document, trusted, timestamp."
+    signatures: list[PublicSignatureReport] = Field(
+        description="The signatures embedded in the document, each validated: who signed (name "
+        "and cargo), when, intact, covering the document, trusted, timestamp."
     )

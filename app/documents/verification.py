@@ -1,6 +1,10 @@
 """Public verification: anyone holding a document — or its QR code — can ask whether convenios
 knows it, and learn the public facts of its agreement. Nothing private is exposed: no amounts,
-no RFCs, no contacts, no content, no internal ids."""
+no contacts, no content, no internal ids, and nothing personal — the signatures a file carries
+are reported by the signer's name and cargo, never by the RFC, CURP or serial number their
+certificates hold: they are datos personales (Ley General de Protección de Datos Personales en
+Posesión de Sujetos Obligados, DOF 20/03/2025, art. 3 fr. IX), and so confidential information
+(Ley General de Transparencia y Acceso a la Información Pública, DOF 20/03/2025, art. 115)."""
 
 import re
 from collections.abc import Callable
@@ -12,6 +16,8 @@ from app.agreements import repository as agreements
 from app.documents import repository
 from app.documents.formatting import long_date
 from app.documents.schemas import (
+    PublicSignatureReport,
+    PublicSigner,
     Verification,
     VerifiedAgreement,
     VerifiedDocument,
@@ -76,6 +82,52 @@ def _agreement(session: Session, agreement: Agreement) -> VerifiedAgreement:
 Embedded = Callable[[Document], list[SignatureReportRead]]
 
 
+def _signers(agreement: Agreement | None) -> dict[str, tuple[str, str]]:
+    """The cargo and party of each of the agreement's signatories, by RFC and CURP: what names
+    a certificate's holder publicly without repeating the identifiers it was found by."""
+    if agreement is None:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for link in agreement.parties:
+        for signatory in link.signatories:
+            person = signatory.representative
+            for identifier in (person.rfc, person.curp):
+                if identifier:
+                    found[identifier.upper()] = (person.position, link.party.name)
+    return found
+
+
+def _public(
+    reports: list[SignatureReportRead], agreement: Agreement | None
+) -> list[PublicSignatureReport]:
+    signers = _signers(agreement)
+    public = []
+    for report in reports:
+        certificate = report.signer
+        identifiers = [*certificate.rfcs, certificate.curp or ""]
+        match = next((signers[i.upper()] for i in identifiers if i.upper() in signers), None)
+        public.append(
+            PublicSignatureReport(
+                revision=report.revision,
+                signer=PublicSigner(
+                    name=certificate.name,
+                    position=match[0] if match else None,
+                    party=match[1] if match else None,
+                    issuer=certificate.issuer,
+                ),
+                signing_time=report.signing_time,
+                time_source=report.time_source,
+                intact=report.intact,
+                covers_document=report.covers_document,
+                certificate_valid_at_signing=report.certificate_valid_at_signing,
+                trusted=report.trusted,
+                timestamp_trusted=report.timestamp_trusted,
+                ok=report.ok,
+            )
+        )
+    return public
+
+
 def _answer(
     session: Session, document: Document | None, sha256: str | None, embedded: Embedded
 ) -> Verification:
@@ -97,7 +149,7 @@ def _answer(
             created_at=document.created_at,
         ),
         agreement=_agreement(session, agreement) if agreement is not None else None,
-        signatures=embedded(document),
+        signatures=_public(embedded(document), agreement),
     )
 
 
@@ -173,7 +225,8 @@ convenio (anexo, copia firmada o evidencia); no fue generado por el sistema.</p>
 <dd><code>{{ v.agreement.signed_document_sha256 }}</code></dd>{% endif %}
 {% if v.signatures %}<dt>Firmas electrónicas avanzadas en este archivo</dt><dd><ul>
 {% for s in v.signatures %}<li class="{{ 'si' if s.ok else 'no' }}">{{ s.signer.name }}
-(RFC {{ s.signer.rfcs|join(" / ") }}): {{ "válida" if s.ok else "no válida" }}.
+{%- if s.signer.position %}, {{ s.signer.position }} ({{ s.signer.party }}){% endif %}:
+{{ "válida" if s.ok else "no válida" }}.
 Íntegra: {{ yes_no(s.intact) }}; cubre el documento: {{ yes_no(s.covers_document) }};
 certificado de confianza: {{ yes_no(s.trusted) }}; vigente al firmar:
 {{ yes_no(s.certificate_valid_at_signing) }}; sello de tiempo confiable:

@@ -300,7 +300,10 @@ def test_three_parties_sign_in_order_and_the_pdf_carries_three_valid_signatures(
     page = " ".join(html.split())
     assert "Firmas electrónicas avanzadas en este archivo" in page
     assert "Este archivo es el convenio firmado por las partes" in page
-    assert "Teresa Hernández García (RFC MTB850101AB1 / HEGT7610034S2): válida" in page
+    # By name and cargo, never by the RFC or CURP the certificate carries.
+    assert "Teresa Hernández García, Titular (Municipio de Tlalnepantla de Baz): válida" in page
+    assert [s["signer"]["position"] for s in public["signatures"]] == ["Titular"] * 3
+    assert not any(rfc in html + str(public) for _, rfc, _ in PEOPLE.values())
     assert "firmó, firma electrónica avanzada, el" in page
 
     actions = db.scalars(
