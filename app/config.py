@@ -88,11 +88,14 @@ class Settings(BaseSettings):
     # Reminders: how many days before an agreement expires, and before an obligation is due.
     expiry_reminder_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
     obligation_reminder_days: list[int] = Field(default_factory=lambda: [7, 1])
-    # The transparency export: the obligation it meets (the 2025 Ley General de Transparencia
-    # renumbered the 2015 law's art. 70, fr. XXXIII) and the areas that publish it.
+    # The transparency export: the obligation it meets — the Ley General de Transparencia
+    # published in the DOF on 20 March 2025 lists convenios in art. 65, fr. XXXI (the abrogated
+    # 2015 law: art. 70, fr. XXXIII); a state whose own law differs sets its own — and the areas
+    # that publish it.
     transparency_legal_reference: str = (
-        "Ley General de Transparencia y Acceso a la Información Pública, artículo 70, "
-        "fracción XXXIII"
+        "Ley General de Transparencia y Acceso a la Información Pública (DOF 20/03/2025), "
+        "artículo 65, fracción XXXI: convenios de coordinación y de concertación con los "
+        "sectores social y privado"
     )
     transparency_responsible_areas: str = "Dirección Jurídica"
     # The cabildo's authorisation of a convenio that binds a municipio beyond its ayuntamiento's

@@ -51,6 +51,15 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 cod
 PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 Objective = Annotated[str, Field(min_length=1, max_length=20_000)]
+FollowUpUnit = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=300,
+        description="The unidad administrativa responsible for following the convenio up, as "
+        "the transparency export names it (e.g. Dirección de Seguridad Pública).",
+    ),
+]
 
 
 class Clause(CreateSchema):
@@ -259,6 +268,7 @@ class AgreementCreate(CreateSchema):
     )
     topics: list[Topic] = Field(default_factory=list, max_length=20)
     objective: Objective
+    follow_up_unit: FollowUpUnit | None = None
     parties: list[AgreementPartyInput] = Field(min_length=2, max_length=20)
     antecedents: list[LongText] = Field(default_factory=list, max_length=50)
     clauses: list[Clause] = Field(default_factory=list, max_length=100)
@@ -283,7 +293,7 @@ class AgreementCreate(CreateSchema):
 
 class AgreementUpdate(UpdateSchema):
     NULLABLE: ClassVar[frozenset[str]] = frozenset(
-        {"initiative", "amount", "currency", "expiry_date", "parent_id"}
+        {"initiative", "amount", "currency", "expiry_date", "parent_id", "follow_up_unit"}
     )
 
     title: Title | None = None
@@ -291,6 +301,7 @@ class AgreementUpdate(UpdateSchema):
     initiative: InitiativeNumber | None = None
     topics: list[Topic] | None = Field(default=None, max_length=20)
     objective: Objective | None = None
+    follow_up_unit: FollowUpUnit | None = None
     parties: list[AgreementPartyInput] | None = Field(default=None, min_length=2, max_length=20)
     antecedents: list[LongText] | None = Field(default=None, max_length=50)
     clauses: list[Clause] | None = Field(default=None, max_length=100)
@@ -488,6 +499,7 @@ class _AgreementBase(ReadSchema, Timestamps):
     status: AgreementStatus
     initiative: Initiative | None
     topics: list[str]
+    follow_up_unit: str | None
     amount: Decimal | None
     currency: str | None
     effective_date: date

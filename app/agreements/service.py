@@ -453,6 +453,7 @@ def create_agreement(
         status=AgreementStatus.DRAFT,
         initiative=data.initiative,
         objective=data.objective,
+        follow_up_unit=data.follow_up_unit,
         antecedents=list(data.antecedents),
         clauses=[clause.model_dump() for clause in data.clauses],
         witnesses=[witness.model_dump() for witness in data.witnesses],
@@ -531,7 +532,15 @@ def update_agreement(
     )
     parties = _check(session, content, agreement_id=agreement.id)
 
-    for field in ("title", "kind", "initiative", "objective", "antecedents", "effective_date"):
+    for field in (
+        "title",
+        "kind",
+        "initiative",
+        "objective",
+        "follow_up_unit",
+        "antecedents",
+        "effective_date",
+    ):
         if field in changes:
             setattr(agreement, field, changes[field])
     if data.clauses is not None:

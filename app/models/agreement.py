@@ -51,6 +51,9 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     # Initiative of the Declaración de Tlalnepantla (4: other levels of government, 6: alliances).
     initiative: Mapped[int | None] = mapped_column(Integer, index=True)
     objective: Mapped[str] = mapped_column(Text)
+    # The unidad administrativa that follows the convenio up (the transparency export's
+    # column 7): an administrative fact, not part of the convenio's text.
+    follow_up_unit: Mapped[str | None] = mapped_column(String(300))
     # Structured legal content: [str] and [{"title": str, "text": str}].
     antecedents: Mapped[list[str]] = mapped_column(JSON, default=list)
     clauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

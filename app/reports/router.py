@@ -10,12 +10,11 @@ from pydantic import BaseModel
 
 from app.auth.dependencies import Reader
 from app.clock import Today
-from app.config import API_PREFIX, get_settings
+from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Unprocessable, problem_responses
-from app.models import Agreement
 from app.models.enums import RenewalMode
-from app.reports import service, transparency
+from app.reports import convenio_rows, service, transparency
 from app.schemas import Date, Id
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=problem_responses(401, 403, 422))
@@ -155,36 +154,6 @@ class ExportFormat(StrEnum):
     COUNTERPARTS_CSV = "counterparts.csv"
 
 
-def _row(agreement: Agreement, party_id: int | None, public_url: str) -> transparency.ConvenioRow:
-    counterparts = [link.party for link in agreement.parties if link.party_id != party_id]
-    amount = f"${agreement.amount:,.2f} {agreement.currency}" if agreement.amount else ""
-    return transparency.ConvenioRow(
-        folio=agreement.folio,
-        tipo=transparency.tipo_de_convenio(
-            agreement.kind.value, [party.kind.value for party in counterparts]
-        ),
-        title=agreement.title,
-        signed_on=agreement.signed_on,
-        responsible_unit="",
-        counterparts=tuple(
-            transparency.Counterpart(organisation=party.legal_name or party.name)
-            for party in counterparts
-        ),
-        objective=agreement.objective,
-        resources_source="",
-        resources=amount,
-        effective_date=agreement.effective_date,
-        expiry_date=agreement.expiry_date,
-        publication_date=None,
-        document_url=(
-            f"{public_url}{API_PREFIX}/documents/{agreement.signed_document_id}/pdf"
-            if agreement.signed_document_id
-            else None
-        ),
-        modification_url=None,
-    )
-
-
 @router.get(
     "/transparency",
     response_class=Response,
@@ -208,20 +177,30 @@ def transparency_export(
     format: Annotated[ExportFormat, Query()] = ExportFormat.CSV,
 ) -> Response:
     """The convenios in force during a period, in the format a sujeto obligado publishes for
-    its convenios de coordinación y de concertación (Ley General de Transparencia, art. 70,
-    fracción XXXIII of the 2015 law; the reference is the setting
-    `CONVENIOS_TRANSPARENCY_LEGAL_REFERENCE`): public fields only, as CSV (with the
-    counterparts sub-table as `counterparts.csv`) or XLSX."""
+    its convenios de coordinación y de concertación (Ley General de Transparencia y Acceso a la
+    Información Pública, DOF 20/03/2025, art. 65, fr. XXXI; a state whose own law differs sets
+    `CONVENIOS_TRANSPARENCY_LEGAL_REFERENCE`): public fields only, every column filled from the
+    data or explained in the note, each convenio modificatorio in its principal's row; as CSV
+    (with the counterparts sub-table as `counterparts.csv`) or XLSX."""
     if period_end < period_start:
         raise Unprocessable.field("query.period_end", "is before period_start")
     settings = get_settings()
-    agreements = service.for_transparency(
+    convenios = service.for_transparency(
         session, start=period_start, end=period_end, party_id=party_id
     )
     export = transparency.Export(
         period_start=period_start,
         period_end=period_end,
-        rows=tuple(_row(a, party_id, settings.public_url) for a in agreements),
+        rows=tuple(
+            convenio_rows.row(
+                principal,
+                modifications,
+                party_id=party_id,
+                public_version_url=None,
+                modification_url=None,
+            )
+            for principal, modifications in convenios
+        ),
         legal_reference=settings.transparency_legal_reference,
         responsible_areas=settings.transparency_responsible_areas,
         updated_on=today,

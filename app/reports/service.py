@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Agreement, AgreementParty, AgreementTopic, Obligation, Party
-from app.models.enums import AgreementStatus, ObligationStatus
+from app.models.enums import AgreementKind, AgreementStatus, ObligationStatus
 
 # Report lists are bounded like every other list.
 MAX_ROWS = 1000
@@ -84,23 +84,33 @@ def counts(session: Session) -> Counts:
     )
 
 
+SIGNED = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED)
+
+
+def _loaded(query: Any) -> Any:
+    return query.options(
+        selectinload(Agreement.parties).selectinload(AgreementParty.party),
+        selectinload(Agreement.publications),
+    )
+
+
 def for_transparency(
     session: Session, *, start: date, end: date, party_id: int | None
-) -> list[Agreement]:
-    """Signed agreements in force at some time in the period (start..end), oldest first; only
-    those ``party_id`` takes part in, when given."""
+) -> list[tuple[Agreement, list[Agreement]]]:
+    """Signed convenios in force at some time in the period (start..end), oldest first, each
+    with the convenios modificatorios that amend it (or amend one of those) signed by the
+    period's end, in the order they were signed; only those ``party_id`` takes part in, when
+    given. A modificatorio is reported with its principal, never as a convenio of its own."""
     query = (
         select(Agreement)
         .where(
-            Agreement.status.in_(
-                (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED)
-            ),
+            Agreement.status.in_(SIGNED),
+            Agreement.kind != AgreementKind.MODIFICATORIO,
             Agreement.effective_date <= end,
             (Agreement.expiry_date.is_(None)) | (Agreement.expiry_date >= start),
         )
         .order_by(Agreement.effective_date, Agreement.id)
         .limit(MAX_ROWS)
-        .options(selectinload(Agreement.parties).selectinload(AgreementParty.party))
     )
     if party_id is not None:
         query = query.where(
@@ -108,4 +118,26 @@ def for_transparency(
                 select(AgreementParty.agreement_id).where(AgreementParty.party_id == party_id)
             )
         )
-    return list(session.scalars(query).all())
+    principals = list(session.scalars(_loaded(query)).all())
+    root = {principal.id: principal.id for principal in principals}
+    modifications: dict[int, list[Agreement]] = {principal.id: [] for principal in principals}
+    parents = set(root)
+    while parents:
+        children = session.scalars(
+            _loaded(
+                select(Agreement).where(
+                    Agreement.parent_id.in_(parents),
+                    Agreement.kind == AgreementKind.MODIFICATORIO,
+                    Agreement.status.in_(SIGNED),
+                    Agreement.signed_on <= end,
+                )
+            )
+        ).all()
+        for child in children:
+            principal_id = root[child.parent_id or 0]
+            root[child.id] = principal_id
+            modifications[principal_id].append(child)
+        parents = {child.id for child in children} - parents
+    for amended in modifications.values():
+        amended.sort(key=lambda m: (m.signed_on, m.id))
+    return [(principal, modifications[principal.id]) for principal in principals]

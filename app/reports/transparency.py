@@ -1,5 +1,6 @@
 """The transparency export of convenios: the Plataforma Nacional de Transparencia (SIPOT) format
-of the Ley General de Transparencia (2015), artículo 70, fracción XXXIII, as CSV and XLSX.
+of the Ley General de Transparencia y Acceso a la Información Pública (DOF 20/03/2025),
+artículo 65, fracción XXXI (the 2015 law's art. 70, fr. XXXIII), as CSV and XLSX.
 
 Pure: it turns plain rows into bytes; reading the database and serving the files is the caller's
 job. Text cells that a spreadsheet would run as a formula are neutralised (CSV: a leading

@@ -18,7 +18,16 @@ from app.obligations.scheduled import sweep
 from app.reports.transparency import COLUMNS, COUNTERPART_COLUMNS
 from tests.clock import FEBRUARY_2026, TERM_2026_2027, TestClock
 from tests.conftest import Keys
-from tests.factories import API, agreement, agreement_payload, move, ok, party, representative
+from tests.factories import (
+    API,
+    agreement,
+    agreement_payload,
+    move,
+    municipio,
+    ok,
+    party,
+    representative,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -91,42 +100,146 @@ def test_expiring_overdue_and_counts(
     )
 
 
-def test_the_transparency_export_opens_back(client: TestClient, keys: Keys, db: Session) -> None:
-    municipio = party(client, keys.legal, kind="federacion", name="Secretaría de Bienestar")
+def _contributions(payload: dict[str, Any], *shares: list[dict[str, str]]) -> dict[str, Any]:
+    """``payload`` with each party putting in what ``shares`` says, in order."""
+    for link, share in zip(payload["parties"], shares, strict=True):
+        link["contributions"] = share
+    return payload
+
+
+def _signed(client: TestClient, keys: Keys, payload: dict[str, Any], on: str) -> dict[str, Any]:
+    created = ok(client.post(f"{API}/agreements", json=payload, headers=keys.legal), 201)
+    move(client, keys.legal, created["id"], "in_review", "approved", "in_signature")
+    return move(client, keys.legal, created["id"], "active", signed_on=on)
+
+
+def test_a_period_exported_reads_as_the_format_asks(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    """A coordinación with the federation (published in the DOF), its convenio modificatorio and
+    a colaboración with a company, reported by the municipio: every column from the data or
+    explained in the note, the modificatorio in its principal's row."""
+    mun = municipio(client, keys.legal)
+    seguridad = party(
+        client,
+        keys.legal,
+        kind="federacion",
+        name="Secretaría de Seguridad",
+        legal_name="Secretaría de Seguridad y Protección Ciudadana",
+    )
     empresa = party(
         client,
         keys.legal,
         kind="privado",
-        name="Constructora del Valle",
-        legal_name="Constructora del Valle, S.A. de C.V.",
+        name="Luminarias del Valle",
+        legal_name="Luminarias del Valle, S.A. de C.V.",
     )
-    signers = [
-        (municipio, representative(client, keys.legal, municipio["id"])),
-        (empresa, representative(client, keys.legal, empresa["id"], full_name="Juan López")),
+    alcaldesa = representative(client, keys.legal, mun["id"])
+    coordination_signers = [
+        (mun, alcaldesa),
+        (seguridad, representative(client, keys.legal, seguridad["id"], full_name="Ana Cruz")),
     ]
-    created = ok(
-        client.post(
-            f"{API}/agreements",
-            json=agreement_payload(
-                signers, kind="concertacion", title="=Convenio de obra", **TERM_2026_2027
+    federal = {"source": "federal", "purpose": "la adquisición de patrullas."}
+    coordinacion = _signed(
+        client,
+        keys,
+        _contributions(
+            agreement_payload(
+                coordination_signers,
+                kind="coordinacion",
+                title="Convenio de coordinación en materia de seguridad pública",
+                amount="2500000.00",
+                follow_up_unit="Dirección de Seguridad Pública",
+                **TERM_2026_2027,
             ),
+            [{"amount": "500000.00", "source": "municipal", "purpose": "el mantenimiento"}],
+            [{"amount": "2000000.00", **federal}],
+        ),
+        "2026-01-20",
+    )
+    ok(
+        client.post(
+            f"{API}/agreements/{coordinacion['id']}/publications",
+            json={"medium": "dof", "published_on": "2026-01-26", "number": "18"},
             headers=keys.legal,
         ),
         201,
     )
-    move(client, keys.legal, created["id"], "in_review", "approved", "in_signature")
-    move(client, keys.legal, created["id"], "active", signed_on="2026-01-20")
-    period = {"period_start": "2026-01-01", "period_end": "2026-03-31", "party_id": municipio["id"]}
+    comparecencias = [
+        (link["party"], {"id": s["representative_id"]})
+        for link in coordinacion["parties"]
+        for s in link["signatories"]
+    ]
+    modificatorio = _signed(
+        client,
+        keys,
+        _contributions(
+            agreement_payload(
+                comparecencias,
+                kind="modificatorio",
+                parent_id=coordinacion["id"],
+                title="Primer convenio modificatorio",
+                amount="300000.00",
+                **TERM_2026_2027,
+            ),
+            [],
+            [{"amount": "300000.00", "source": "federal", "purpose": "equipo de radio"}],
+        ),
+        "2026-01-30",
+    )
+    concertacion = _signed(
+        client,
+        keys,
+        _contributions(
+            agreement_payload(
+                [(mun, alcaldesa), (empresa, representative(client, keys.legal, empresa["id"]))],
+                title="=Convenio de alumbrado",
+                amount="800000.00",
+                **TERM_2026_2027,
+            ),
+            [],
+            [{"amount": "800000.00", "source": "privados", "purpose": "la donación de luminarias"}],
+        ),
+        "2026-01-22",
+    )
+    period = {"period_start": "2026-01-01", "period_end": "2026-03-31", "party_id": mun["id"]}
 
     main = _rows(
         client.get(f"{API}/reports/transparency", params=period, headers=keys.viewer).content
     )
     assert tuple(main[0]) == COLUMNS
-    row = next(r for r in main[1:] if r[4].endswith("Convenio de obra"))
-    assert row[0] == "2026" and row[1] == "01/01/2026" and row[2] == "31/03/2026"
+    rows = {row[4]: row for row in main[1:]}
+    assert modificatorio["title"] not in rows and len(main) == 3  # under its principal
+    row = rows[coordinacion["title"]]
+    assert row[:3] == ["2026", "01/01/2026", "31/03/2026"]
+    assert row[3] == "De coordinación con el sector público"
+    assert row[5] == "20/01/2026" and row[6] == "Dirección de Seguridad Pública"
+    assert row[8] == coordinacion["objective"]
+    assert row[9] == "Recursos federales; Recursos municipales"
+    assert row[10] == (
+        "Municipio de Tlalnepantla de Baz: $500,000.00 MXN de recursos municipales, para el "
+        "mantenimiento. Secretaría de Seguridad y Protección Ciudadana: $2,000,000.00 MXN de "
+        "recursos federales, para la adquisición de patrullas. Ampliación por el convenio "
+        f"modificatorio {modificatorio['folio']}: Secretaría de Seguridad y Protección "
+        "Ciudadana: $300,000.00 MXN de recursos federales, para equipo de radio. Total de "
+        "recursos públicos: $2,800,000.00 MXN."
+    )
+    assert row[11:14] == ["15/01/2026", "31/12/2027", "26/01/2026"]
+    assert row[16] == get_settings().transparency_responsible_areas and row[17] == "01/02/2026"
+    assert "Publicado en el Diario Oficial de la Federación, número 18, el 26/01/2026." in row[18]
+    assert (
+        f"Modificado por el convenio modificatorio {modificatorio['folio']} (Primer convenio "
+        "modificatorio), firmado el 30/01/2026." in row[18]
+    )
+
+    row = rows["'=Convenio de alumbrado"]  # never a formula in a spreadsheet
     assert row[3] == "De concertación con el sector privado"
-    assert row[4] == "'=Convenio de obra"  # never a formula in a spreadsheet
-    assert row[5] == "20/01/2026" and row[11] == "15/01/2026" and row[12] == "31/12/2027"
+    assert row[6] == "" and "No se designó una unidad administrativa" in row[18]
+    assert row[9] == "Recursos privados"
+    assert row[10] == "" and "no prevé la entrega de recursos públicos" in row[18]
+    assert row[13] == "" and "no se ha publicado en el DOF ni en otro medio oficial" in row[18]
+    assert concertacion["folio"] not in row[18]
+
     counterparts = _rows(
         client.get(
             f"{API}/reports/transparency",
@@ -135,8 +248,9 @@ def test_the_transparency_export_opens_back(client: TestClient, keys: Keys, db: 
         ).content
     )
     assert tuple(counterparts[0]) == COUNTERPART_COLUMNS
-    linked = [c for c in counterparts[1:] if c[0] == row[7]]
-    assert [c[-1] for c in linked] == ["Constructora del Valle, S.A. de C.V."]
+    named = {c[0]: c[-1] for c in counterparts[1:]}
+    assert named[rows[coordinacion["title"]][7]] == "Secretaría de Seguridad y Protección Ciudadana"
+    assert named[rows["'=Convenio de alumbrado"][7]] == "Luminarias del Valle, S.A. de C.V."
 
     xlsx = client.get(
         f"{API}/reports/transparency", params={**period, "format": "xlsx"}, headers=keys.viewer
@@ -144,8 +258,9 @@ def test_the_transparency_export_opens_back(client: TestClient, keys: Keys, db: 
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     book = load_workbook(io.BytesIO(xlsx.content))
     sheet = book.worksheets[0]
-    assert "artículo 70, fracción XXXIII" in str(sheet["A1"].value)
+    assert "artículo 65, fracción XXXI" in str(sheet["A1"].value)
     assert tuple(cell.value for cell in sheet[2]) == COLUMNS
+    assert sheet.max_row == 4
 
     bad = client.get(
         f"{API}/reports/transparency",
