@@ -36,6 +36,8 @@ from app.parties.router import router as parties_router
 from app.reports.router import router as reports_router
 from app.signatures.router import router as signatures_router
 from app.templates.router import router as templates_router
+from app.transparency.router import public_router as public_versions_router
+from app.transparency.router import router as transparency_router
 from app.webhooks.router import outgoing as outgoing_webhooks
 from app.webhooks.router import router as webhooks_router
 
@@ -126,6 +128,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         calendar_router,
         calendar_feed_router,
         reports_router,
+        transparency_router,
+        public_versions_router,
         webhooks_router,
         email_deliveries_router,
         verification_router,

@@ -235,3 +235,16 @@ def move(
             )
         )
     return body
+
+
+# The leyenda de clasificación of a versión pública, as a transparency unit fills it in.
+LEYENDA = {
+    "area": "Dirección Jurídica",
+    "classified_by": {"full_name": "Lic. Ana Torres", "position": "Directora Jurídica"},
+    "classified_on": "2026-11-20",
+    "committee": {
+        "session": "Décima Sesión Extraordinaria del Comité de Transparencia",
+        "date": "2026-11-25",
+        "resolution": "CT/EXT/10/2026-03",
+    },
+}

@@ -65,6 +65,8 @@ from app.models.enums import (
     PdfVariant,
 )
 from app.templates import service as templates
+from app.transparency.layout import LAYOUT_SHA256, PublicVersionJob
+from app.transparency.redaction import Removal, Withheld, redact
 
 logger = logging.getLogger("convenios")
 
@@ -162,6 +164,18 @@ class _Inputs:
     on: date | None
     test_copy: bool
     source_sha256: str
+    # For a versión pública: what was removed, for its leyenda.
+    removals: tuple[Removal, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicInputs:
+    """What makes a versión pública of a convenio besides the convenio's own inputs: the parts
+    withheld, and the leyenda de clasificación's facts (área, who classifies and when, the
+    Comité de Transparencia's session and acuerdo)."""
+
+    withheld: tuple[Withheld, ...]
+    leyenda: dict[str, Any]
 
 
 def _version_of(session: Session, agreement: Agreement) -> TemplateVersion | None:
@@ -222,6 +236,7 @@ def _inputs(
     version: TemplateVersion,
     variant: PdfVariant,
     settings: Settings,
+    public: PublicInputs | None = None,
 ) -> _Inputs:
     content = agreement_context(
         session,
@@ -229,6 +244,9 @@ def _inputs(
         parent=_parent(session, agreement, settings),
         rules=settings.cabildo_rules,
     )
+    removals: list[Removal] = []
+    if public is not None:
+        content, removals = redact(content, list(public.withheld))
     standard = templates.clauses_of(version)
     unknown = sorted(set(agreement.standard_clauses) - {clause.key for clause in standard})
     if unknown:
@@ -245,19 +263,22 @@ def _inputs(
     # it was signed, so the same inputs give the same bytes on any day, before and after.
     on = agreement.signing_date
     test_copy = is_test_address(settings.public_url)
-    source_sha256 = hashlib.sha256(
-        canonical_json(
-            {
-                "agreement": content,
-                "place": place,
-                "date": on,
-                "template": version.sha256,
-                "variant": variant.value,
-                "public_url": settings.public_url,
-            }
-        ).encode()
-    ).hexdigest()
-    return _Inputs(content, place, on, test_copy, source_sha256)
+    sources: dict[str, Any] = {
+        "agreement": content,
+        "place": place,
+        "date": on,
+        "template": version.sha256,
+        "variant": variant.value,
+        "public_url": settings.public_url,
+    }
+    if public is not None:  # absent otherwise: a convenio's digest stays what it always was
+        sources["public_version"] = {
+            "leyenda": public.leyenda,
+            "removals": [removal.as_context() for removal in removals],
+            "layout": LAYOUT_SHA256,
+        }
+    source_sha256 = hashlib.sha256(canonical_json(sources).encode()).hexdigest()
+    return _Inputs(content, place, on, test_copy, source_sha256, tuple(removals))
 
 
 def is_current(
@@ -297,7 +318,8 @@ class Generation:
     source_sha256: str
     verification_code: str
     existing: Document | None
-    job: RenderJob | None
+    job: RenderJob | PublicVersionJob | None
+    public: PublicInputs | None = None
 
 
 def _context(inputs: _Inputs, code: str, settings: Settings, *, draft: bool) -> dict[str, Any]:
@@ -369,6 +391,48 @@ def plan_preview(
     return PreviewJob(version.html, version.css, context)
 
 
+def plan_public_version(
+    session: Session, agreement: Agreement, public: PublicInputs, *, settings: Settings
+) -> Generation:
+    """What generating a versión pública of the signed convenio takes: the template version it
+    was signed in (`_version_of`), its content without what ``public`` withholds, and the
+    leyenda — or the versión pública already generated from the same inputs."""
+    version = _version_of(session, agreement)
+    if version is None:
+        raise Conflict(f"There is no template to write the convenio {agreement.folio} with.")
+    template = session.get(Template, version.template_id)
+    assert template is not None  # template versions belong to a template
+    inputs = _inputs(session, agreement, version, PdfVariant.STANDARD, settings, public)
+    code = verification_code(inputs.source_sha256)
+    plan = Generation(
+        agreement_id=agreement.id,
+        template_name=template.name,
+        template_key=template.key,
+        version_id=version.id,
+        version_number=version.number,
+        variant=PdfVariant.STANDARD,
+        source_sha256=inputs.source_sha256,
+        verification_code=code,
+        existing=repository.by_source(session, agreement.id, inputs.source_sha256),
+        job=None,
+        public=public,
+    )
+    if plan.existing is not None:
+        return plan
+    context = _context(inputs, code, settings, draft=False)
+    leyenda = {
+        **public.leyenda,
+        "folio": agreement.folio,
+        "title": agreement.title,
+        "signed_on": agreement.signed_on,
+        "removals": [removal.as_context() for removal in inputs.removals],
+    }
+    job = PublicVersionJob(
+        version.html, version.css, context, leyenda, max_pages=settings.render_max_pages
+    )
+    return replace(plan, job=job)
+
+
 def preview(job: PreviewJob, *, render: Runner) -> str:
     """The preview's HTML, filled in a worker like a render (a template is code to run)."""
     try:
@@ -410,7 +474,7 @@ def record_generated(
     _check_open(agreement)
     version = session.get(TemplateVersion, plan.version_id)
     assert version is not None  # template versions are never deleted
-    now = _inputs(session, agreement, version, plan.variant, settings)
+    now = _inputs(session, agreement, version, plan.variant, settings, plan.public)
     if now.source_sha256 != plan.source_sha256:
         raise AgreementChanged(
             f"Agreement {agreement.folio} changed while its convenio was being rendered; "
@@ -426,10 +490,14 @@ def record_generated(
         file,
         agreement,
         Document(
-            kind=DocumentKind.CONVENIO,
+            kind=DocumentKind.CONVENIO if plan.public is None else DocumentKind.VERSION_PUBLICA,
             origin=DocumentOrigin.GENERATED,
             pages=rendered.pages,
-            title=f"{plan.template_name} {agreement.folio}",
+            title=(
+                f"{plan.template_name} {agreement.folio}"
+                if plan.public is None
+                else f"Versión pública del {plan.template_name.lower()} {agreement.folio}"
+            ),
             template_version_id=plan.version_id,
             variant=plan.variant,
             source_sha256=plan.source_sha256,
@@ -505,6 +573,7 @@ _UPLOAD_TITLES = {
     DocumentKind.SIGNED_COPY: "Copia firmada",
     DocumentKind.EVIDENCE: "Evidencia",
     DocumentKind.CABILDO_ACTA: "Acta certificada de cabildo",
+    DocumentKind.VERSION_PUBLICA: "Versión pública",
 }
 
 
@@ -518,10 +587,17 @@ def check_pdf(data: bytes, *, settings: Settings, inspect: Runner) -> PdfFacts:
     return facts
 
 
-def check_upload(agreement: Agreement, incoming: Upload) -> None:
-    """What an upload can be refused for before its content is read."""
+def check_upload(agreement: Agreement, incoming: Upload, *, public_version: bool = False) -> None:
+    """What an upload can be refused for before its content is read. A versión pública comes
+    with its leyenda de clasificación (`public_version`), never as a bare document."""
     if incoming.kind is DocumentKind.CONVENIO:
         raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
+    if (incoming.kind is DocumentKind.VERSION_PUBLICA) != public_version:
+        raise Unprocessable.field(
+            "body.kind",
+            "a versión pública is uploaded with its leyenda de clasificación, at "
+            "/agreements/{id}/public-versions/scan",
+        )
     _check_open(agreement)
 
 

@@ -199,7 +199,10 @@ _PAGE = _ENVIRONMENT.from_string(
 {% if v.known %}
 <h1 class="si">Documento {{ "emitido por" if v.document.issued_by_service
 else "registrado en" }} el sistema de convenios</h1>
-{% if v.document.origin.value == "signed" %}<p>Este archivo es el convenio firmado por las
+{% if v.document.kind.value == "version_publica" %}<p>Este archivo es la versión pública del
+convenio: se omitieron las partes clasificadas y los datos personales que señala su leyenda de
+clasificación, en su última página.</p>
+{% elif v.document.origin.value == "signed" %}<p>Este archivo es el convenio firmado por las
 partes: el documento que emitió el sistema con sus firmas electrónicas avanzadas, o las copias
 con firma autógrafa que entregaron.</p>
 {% elif not v.document.issued_by_service %}<p>Este archivo fue incorporado al expediente del

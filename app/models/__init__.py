@@ -21,6 +21,7 @@ from app.models.obligation import Obligation
 from app.models.party import Party, Representative
 from app.models.signature import Signature
 from app.models.template import Template, TemplateVersion
+from app.models.transparency import Classification, PublicVersion
 
 __all__ = [
     "Agreement",
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "BlobLease",
     "CalendarFeed",
+    "Classification",
     "Delivery",
     "DeliveryAttempt",
     "Document",
@@ -42,6 +44,7 @@ __all__ = [
     "Municipality",
     "Obligation",
     "Party",
+    "PublicVersion",
     "Publication",
     "Representative",
     "Signature",

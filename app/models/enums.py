@@ -169,6 +169,21 @@ class DocumentKind(StrEnum):
     EVIDENCE = "evidence"
     # The certified acta of the sesión de cabildo that authorised the convenio.
     CABILDO_ACTA = "cabildo_acta"
+    # The convenio with its classified parts removed, for the public (LGTAIP art. 3 fr. XXI):
+    # generated from the data, or a redacted scan of a convenio signed on paper.
+    VERSION_PUBLICA = "version_publica"
+
+
+class ClassifiedPart(StrEnum):
+    """What of a convenio a transparency unit may classify: text its drafter wrote, or an annex.
+    The folio, the parties, the objective, the dates and the public resources are public by law
+    and never among them."""
+
+    CLAUSE = "clause"
+    ANTECEDENT = "antecedent"
+    # One of a party's own declarations.
+    DECLARATION = "declaration"
+    ANNEX = "annex"
 
 
 class DocumentOrigin(StrEnum):

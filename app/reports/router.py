@@ -7,15 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from app.auth.dependencies import Reader
 from app.clock import Today
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import SessionDep
 from app.errors import Unprocessable, problem_responses
+from app.models import Agreement
 from app.models.enums import RenewalMode
 from app.reports import convenio_rows, service, transparency
 from app.schemas import Date, Id
+from app.transparency import service as transparency_service
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=problem_responses(401, 403, 422))
 
@@ -154,6 +157,13 @@ class ExportFormat(StrEnum):
     COUNTERPARTS_CSV = "counterparts.csv"
 
 
+def _public_address(session: Session, settings: Settings, agreement: Agreement) -> str | None:
+    """The public address of the convenio's versión pública, once one is published."""
+    if transparency_service.published(session, agreement.id) is None:
+        return None
+    return transparency_service.public_address(settings, agreement.folio)
+
+
 @router.get(
     "/transparency",
     response_class=Response,
@@ -196,8 +206,15 @@ def transparency_export(
                 principal,
                 modifications,
                 party_id=party_id,
-                public_version_url=None,
-                modification_url=None,
+                public_version_url=_public_address(session, settings, principal),
+                modification_url=next(
+                    (
+                        address
+                        for modification in reversed(modifications)
+                        if (address := _public_address(session, settings, modification))
+                    ),
+                    None,
+                ),
             )
             for principal, modifications in convenios
         ),

@@ -28,9 +28,11 @@ from tests.clock import days_from_today
 from tests.conftest import Keys
 from tests.factories import (
     API,
+    LEYENDA,
     agreement,
     agreement_payload,
     authorize_municipios,
+    move,
     ok,
     party,
     representative,
@@ -56,6 +58,8 @@ PUBLIC: frozenset[Operation] = frozenset(
         ("POST", f"{API}/verify"),
         # A calendar program sends no key: the feed's secret address is the credential.
         ("GET", f"{API}/calendar/{{secret}}.ics"),
+        # The published versión pública of a signed convenio, by its folio.
+        ("GET", f"{API}/public-versions/{{folio}}"),
     }
 )
 # Routes whose body is a multipart upload rather than JSON.
@@ -66,6 +70,7 @@ UPLOADS: frozenset[Operation] = frozenset(
         ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"),
         ("POST", f"{API}/signatures/{{signature_id}}/sign/pades"),
         ("POST", f"{API}/obligations/{{obligation_id}}/fulfill"),
+        ("POST", f"{API}/agreements/{{agreement_id}}/public-versions/scan"),
     }
 )
 SIGNATORY_ONLY = frozenset({SIGNATORY})
@@ -138,6 +143,14 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/reports/overdue-obligations"): READER,
     ("GET", f"{API}/reports/agreements"): READER,
     ("GET", f"{API}/reports/transparency"): READER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/classifications"): WRITER,
+    ("GET", f"{API}/agreements/{{agreement_id}}/classifications"): READER,
+    ("DELETE", f"{API}/agreements/{{agreement_id}}/classifications/{{classification_id}}"): WRITER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/public-versions"): WRITER,
+    ("GET", f"{API}/agreements/{{agreement_id}}/public-versions"): READER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/public-versions/scan"): WRITER,
+    ("POST", f"{API}/agreements/{{agreement_id}}/public-versions/{{version_id}}/publish"): WRITER,
+    ("GET", f"{API}/public-versions/{{folio}}"): ANY_ROLE,
     ("POST", f"{API}/webhooks"): ADMIN_ONLY,
     ("GET", f"{API}/webhooks"): ADMIN_ONLY,
     ("GET", f"{API}/webhooks/{{webhook_id}}"): ADMIN_ONLY,
@@ -246,6 +259,17 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
         created = ok(client.post(f"{API}/calendar-feeds", json=body, headers=keys.legal), 201)
         return int(created["id"]), str(created["url"]).rsplit("/", 1)[1].removesuffix(".ics")
 
+    def public_version() -> str:
+        """A convenio signed on paper whose versión pública is published: its folio."""
+        signed = agreement(client, keys.legal)
+        move(client, keys.legal, signed["id"], "in_review", "approved", "in_signature")
+        move(client, keys.legal, signed["id"], "active", signed_on=signed["effective_date"])
+        url = f"{API}/agreements/{signed['id']}/public-versions"
+        made = ok(client.post(url, json=LEYENDA, headers=keys.legal), 201)
+        ok(client.post(f"{url}/{made['id']}/publish", headers=keys.legal))
+        return str(signed["folio"])
+
+    folio = public_version()
     # The matrix revokes one feed (DELETE) and reads the other (GET) with every caller.
     revoked, (_, secret) = feed()[0], feed()
     # A webhook (on a public address, never called) with the deliveries of what follows.
@@ -291,6 +315,9 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "webhook_id": webhook,
             "delivery_id": delivery.id,
             "email_delivery_id": email.id,
+            "classification_id": 1,
+            "version_id": 1,
+            "folio": folio,
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -307,6 +334,9 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "webhook_id": webhook,
             "delivery_id": delivery.id,
             "email_delivery_id": email.id,
+            "classification_id": 1,
+            "version_id": 1,
+            "folio": folio,
         },
     )
 
@@ -484,8 +514,16 @@ def test_a_signatory_lists_only_the_agreements_it_signs(
     )
     stranger = agreement(client, keys.legal)
     everything_url = f"{API}/agreements?limit=100"
-    everything = {a["id"] for a in ok(client.get(everything_url, headers=keys.admin))["items"]}
-    assert everything == {own, second["id"], world.ids_b["agreement_id"], stranger["id"]}
+    listed_all = ok(client.get(everything_url, headers=keys.admin))["items"]
+    everything = {a["id"] for a in listed_all}
+    published = {a["id"] for a in listed_all if a["folio"] == world.ids["folio"]}
+    assert everything == {
+        own,
+        second["id"],
+        world.ids_b["agreement_id"],
+        stranger["id"],
+        *published,
+    }
 
     listed = ok(client.get(everything_url, headers=world.headers[SIGNATORY]))
     assert {a["id"] for a in listed["items"]} == {own, second["id"]}

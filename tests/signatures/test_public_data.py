@@ -8,19 +8,21 @@ as JSON and as the page a phone gets — and no answer, header or page may carry
 data. Routes are found from the application itself, so a keyless route added later is covered
 without touching this test."""
 
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Document
 from tests.auth.test_matrix import operations
 from tests.conftest import Keys
-from tests.factories import API, ok
+from tests.factories import API, LEYENDA, ok
 from tests.signatures.pki import Pki
 from tests.signatures.test_signing_api import (
     ORDER,
@@ -39,11 +41,12 @@ EMAILS = {
     "estado": "luis.ramirez@correo-personal.mx",
     "federacion": "ana.medina@correo-personal.mx",
 }
+# A party's contact is a person; the parties themselves are public bodies, whose addresses
+# are public (a persona física party's is withheld: tests/transparency).
 CONTACT = {
     "contact_name": "Julieta Vargas Ponce",
     "contact_email": "julieta.vargas@correo-personal.mx",
     "contact_phone": "+52 55 5123 4567",
-    "address": "Calle Fresno 14, Colonia Las Arboledas, C.P. 54026",
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 DOCUMENTATION = ("/openapi.json", "/docs", "/redoc")
@@ -51,14 +54,23 @@ DOCUMENTATION = ("/openapi.json", "/docs", "/redoc")
 
 def _personal_data() -> list[str]:
     """Every datum of the fixture the law protects: RFC and CURP of each signer (as their
-    certificates carry them too), their emails, and the contact's email, telephone and
-    address — each also as a browser or a JSON encoder might write it."""
+    certificates carry them too), their emails, and the contact's email and telephone — each
+    also as a browser or a JSON encoder might write it."""
     data = [datum for _, rfc, curp in PEOPLE.values() for datum in (rfc, curp)]
     data += EMAILS.values()
-    data += [CONTACT["contact_email"], CONTACT["contact_phone"], CONTACT["address"]]
+    data += [CONTACT["contact_email"], CONTACT["contact_phone"]]
     data.append("".join(CONTACT["contact_phone"].split()))  # the telephone without spaces
-    data.append("Calle Fresno 14")
     return data
+
+
+def _readable(response: Any) -> str:
+    """What an answer says: its headers and body, and the text of a PDF's pages."""
+    text = str(response.headers) + response.text
+    if response.headers.get("content-type") == "application/pdf":
+        text += " ".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        )
+    return text
 
 
 def _requests(app: FastAPI, references: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
@@ -96,6 +108,11 @@ def test_no_answer_without_a_key_carries_a_persons_data(
                 headers=keys.legal,
             )
         )
+    # Its versión pública, published: the convenio as anyone may read it.
+    public = ok(
+        client.post(f"{signing.url}/public-versions", json=LEYENDA, headers=keys.legal), 201
+    )
+    ok(client.post(f"{signing.url}/public-versions/{public['id']}/publish", headers=keys.legal))
     feed = ok(
         client.post(f"{API}/calendar-feeds", json={"name": "Agenda"}, headers=keys.admin), 201
     )
@@ -111,6 +128,7 @@ def test_no_answer_without_a_key_carries_a_persons_data(
         "reference": [d.sha256 for d in documents] + [d.verification_code or "" for d in documents],
         "secret": [feed["url"].rsplit("/", 1)[1].removesuffix(".ics")],
         "agreement_id": [str(agreement["id"])],
+        "folio": [agreement["folio"]],
         "document_id": [str(d.id) for d in documents],
     }
     references["reference"] = [r for r in references["reference"] if r]
@@ -136,17 +154,21 @@ def test_no_answer_without_a_key_carries_a_persons_data(
         f"{what}: {datum!r}"
         for what, response in answers
         for datum in _personal_data()
-        if datum.casefold() in (str(response.headers) + response.text).casefold()
+        if datum.casefold() in _readable(response).casefold()
     ]
     assert not leaks, "\n".join(leaks)
 
     # The test reaches what it means to: the signed convenio, verified by its digest, reports
     # the three e.firma signatures by name and cargo.
     signed = next(d for d in documents if d.id == agreement["signed_document_id"])
-    public = client.get(f"{API}/verify/{signed.sha256}").json()
-    assert public["known"] and len(public["signatures"]) == 3
-    assert {s["signer"]["name"] for s in public["signatures"]} == {n for n, _, _ in PEOPLE.values()}
-    assert all(s["signer"]["position"] == "Titular" for s in public["signatures"])
+    verified = client.get(f"{API}/verify/{signed.sha256}").json()
+    assert verified["known"] and len(verified["signatures"]) == 3
+    assert {s["signer"]["name"] for s in verified["signatures"]} == {
+        n for n, _, _ in PEOPLE.values()
+    }
+    assert all(s["signer"]["position"] == "Titular" for s in verified["signatures"])
+    served = client.get(f"{API}/public-versions/{agreement['folio']}")
+    assert served.status_code == 200 and "LEYENDA DE CLASIFICACIÓN" in _readable(served)
     assert sum(response.status_code == 200 for _, response in answers) >= 2 * len(
         references["reference"]
     )
