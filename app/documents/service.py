@@ -396,7 +396,7 @@ def plan_public_version(
 ) -> Generation:
     """What generating a versión pública of the signed convenio takes: the template version it
     was signed in (`_version_of`), its content without what ``public`` withholds, and the
-    leyenda — or the versión pública already generated from the same inputs."""
+    leyenda; and the versión pública already generated from the same inputs, if any."""
     version = _version_of(session, agreement)
     if version is None:
         raise Conflict(f"There is no template to write the convenio {agreement.folio} with.")
@@ -417,8 +417,7 @@ def plan_public_version(
         job=None,
         public=public,
     )
-    if plan.existing is not None:
-        return plan
+    # Always with its job, even when it exists: rendering it again gives the same bytes.
     context = _context(inputs, code, settings, draft=False)
     leyenda = {
         **public.leyenda,

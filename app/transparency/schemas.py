@@ -40,7 +40,8 @@ class ClassificationCreate(CreateSchema):
         default=None,
         ge=1,
         le=100,
-        description="The number of the cláusula, antecedente or declaración (1 is the first).",
+        description="Its place, 1 being the first, in the agreement's `clauses` or "
+        "`antecedents`, or in the party's own `declarations`, as the drafter sent them.",
     )
     party_id: BodyId | None = Field(default=None, description="For a declaration: whose.")
     document_id: BodyId | None = Field(default=None, description="For an annex: which.")

@@ -16,8 +16,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.agreements import repository as agreements
+from app.config import get_settings
+from app.documents import service as documents
 from app.documents.samples import one_page_pdf
 from app.models import AuditEvent, Classification, Document, PublicVersion
+from app.transparency import service
+from app.transparency.schemas import PublicVersionCreate
 from tests.conftest import Keys
 from tests.factories import (
     API,
@@ -187,6 +192,16 @@ def test_a_versión_pública_withholds_what_is_classified_and_names_it_in_its_le
         page = int(found.group(1))
         assert f"[Eliminado {number}]" in pages[page - 1], (number, page)
     assert BASIS in leyenda
+
+    # Reproducible: the same inputs, rendered again here, give the same bytes.
+    agreement = agreements.get(db, created["id"])
+    assert agreement is not None
+    public_inputs = service.public_inputs(
+        db, agreement, PublicVersionCreate.model_validate(LEYENDA)
+    )
+    plan = documents.plan_public_version(db, agreement, public_inputs, settings=get_settings())
+    assert plan.existing is not None and plan.existing.id == document["id"]
+    assert plan.job is not None and plan.job.run().pdf == pdf
 
     # Not public until published; then anyone reads it by the convenio's folio, and verifies it.
     public = f"{API}/public-versions/{signed['folio']}"
