@@ -46,6 +46,7 @@ from app.models import (
 from app.models.base import touch
 from app.models.enums import (
     PUBLIC_PARTY_KINDS,
+    SIGNED_STATUSES,
     AgreementKind,
     AgreementStatus,
     Capacity,
@@ -897,11 +898,6 @@ def remove_authorization(
     return agreement
 
 
-_PUBLISHED = frozenset(
-    {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
-)
-
-
 def add_publication(
     *,
     session: Session,
@@ -911,7 +907,7 @@ def add_publication(
     today: date,
 ) -> Publication:
     """Record where and when the signed convenio was published."""
-    if agreement.status not in _PUBLISHED or agreement.signed_on is None:
+    if agreement.status not in SIGNED_STATUSES or agreement.signed_on is None:
         raise Conflict(
             f"Agreement {agreement.folio} is {agreement.status.value}: only a signed convenio "
             "is published."

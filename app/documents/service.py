@@ -345,6 +345,32 @@ def _check_complete(context: dict[str, Any], version: TemplateVersion) -> None:
         )
 
 
+def _plan(
+    session: Session,
+    agreement: Agreement,
+    template: Template,
+    version: TemplateVersion,
+    variant: PdfVariant,
+    inputs: _Inputs,
+    public: PublicInputs | None = None,
+) -> Generation:
+    """The plan for a document from ``inputs``, and the one generated from them before, if any
+    (without its job: that is the caller's to add)."""
+    return Generation(
+        agreement_id=agreement.id,
+        template_name=template.name,
+        template_key=template.key,
+        version_id=version.id,
+        version_number=version.number,
+        variant=variant,
+        source_sha256=inputs.source_sha256,
+        verification_code=verification_code(inputs.source_sha256),
+        existing=repository.by_source(session, agreement.id, inputs.source_sha256),
+        job=None,
+        public=public,
+    )
+
+
 def plan_generation(
     session: Session, agreement: Agreement, request: GenerateRequest, *, settings: Settings
 ) -> Generation:
@@ -352,22 +378,10 @@ def plan_generation(
     _check_open(agreement)
     template, version = _template_version(session, agreement, request)
     inputs = _inputs(session, agreement, version, request.variant, settings)
-    code = verification_code(inputs.source_sha256)
-    plan = Generation(
-        agreement_id=agreement.id,
-        template_name=template.name,
-        template_key=template.key,
-        version_id=version.id,
-        version_number=version.number,
-        variant=request.variant,
-        source_sha256=inputs.source_sha256,
-        verification_code=code,
-        existing=repository.by_source(session, agreement.id, inputs.source_sha256),
-        job=None,
-    )
+    plan = _plan(session, agreement, template, version, request.variant, inputs)
     if plan.existing is not None:
         return plan
-    context = _context(inputs, code, settings, draft=False)
+    context = _context(inputs, plan.verification_code, settings, draft=False)
     _check_complete(context, version)
     job = RenderJob(
         version.html,
@@ -403,22 +417,9 @@ def plan_public_version(
     template = session.get(Template, version.template_id)
     assert template is not None  # template versions belong to a template
     inputs = _inputs(session, agreement, version, PdfVariant.STANDARD, settings, public)
-    code = verification_code(inputs.source_sha256)
-    plan = Generation(
-        agreement_id=agreement.id,
-        template_name=template.name,
-        template_key=template.key,
-        version_id=version.id,
-        version_number=version.number,
-        variant=PdfVariant.STANDARD,
-        source_sha256=inputs.source_sha256,
-        verification_code=code,
-        existing=repository.by_source(session, agreement.id, inputs.source_sha256),
-        job=None,
-        public=public,
-    )
+    plan = _plan(session, agreement, template, version, PdfVariant.STANDARD, inputs, public)
     # Always with its job, even when it exists: rendering it again gives the same bytes.
-    context = _context(inputs, code, settings, draft=False)
+    context = _context(inputs, plan.verification_code, settings, draft=False)
     leyenda = {
         **public.leyenda,
         "folio": agreement.folio,

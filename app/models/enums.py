@@ -143,6 +143,13 @@ class AgreementStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A convenio every party signed: in force, or once in force. What is published, reported to the
+# transparency platform and given a versión pública.
+SIGNED_STATUSES = frozenset(
+    {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
+)
+
+
 class RenewalMode(StrEnum):
     NONE = "none"
     AUTOMATIC = "automatic"

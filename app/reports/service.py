@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Agreement, AgreementParty, AgreementTopic, Obligation, Party
-from app.models.enums import AgreementKind, AgreementStatus, ObligationStatus
+from app.models.enums import SIGNED_STATUSES, AgreementKind, AgreementStatus, ObligationStatus
 
 # Report lists are bounded like every other list.
 MAX_ROWS = 1000
@@ -84,9 +84,6 @@ def counts(session: Session) -> Counts:
     )
 
 
-SIGNED = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED)
-
-
 def _loaded(query: Any) -> Any:
     return query.options(
         selectinload(Agreement.parties).selectinload(AgreementParty.party),
@@ -104,7 +101,7 @@ def for_transparency(
     query = (
         select(Agreement)
         .where(
-            Agreement.status.in_(SIGNED),
+            Agreement.status.in_(SIGNED_STATUSES),
             Agreement.kind != AgreementKind.MODIFICATORIO,
             Agreement.effective_date <= end,
             (Agreement.expiry_date.is_(None)) | (Agreement.expiry_date >= start),
@@ -128,7 +125,7 @@ def for_transparency(
                 select(Agreement).where(
                     Agreement.parent_id.in_(parents),
                     Agreement.kind == AgreementKind.MODIFICATORIO,
-                    Agreement.status.in_(SIGNED),
+                    Agreement.status.in_(SIGNED_STATUSES),
                     Agreement.signed_on <= end,
                 )
             )

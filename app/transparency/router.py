@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.agreements import repository as agreements
 from app.agreements.dependencies import AgreementDep
 from app.auth.dependencies import Reader, Writer
+from app.auth.principal import Principal
 from app.config import API_PREFIX, get_settings
 from app.db import SessionDep, WritesDep, computes, end_reading
 from app.documents import delivery
@@ -16,11 +17,11 @@ from app.documents import service as documents
 from app.documents.blobs import staging
 from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner, render_runner
-from app.documents.service import Upload
+from app.documents.service import PublicInputs, Upload
 from app.errors import problem_responses
 from app.forms import CheckedForm
-from app.idempotency import IdempotencyDep, respond_created
-from app.models import Document, PublicVersion
+from app.idempotency import Idempotency, IdempotencyDep, respond_created
+from app.models import Agreement, Document, PublicVersion
 from app.models.enums import DocumentKind
 from app.schemas import Date, Id
 from app.transparency import service
@@ -58,6 +59,33 @@ def _read(session: Session, version: PublicVersion, folio: str) -> PublicVersion
         created_by=version.created_by,
         created_at=version.created_at,
     )
+
+
+def _answer(
+    recording: Session,
+    agreement: Agreement,
+    document: Document,
+    public: PublicInputs,
+    actor: Principal,
+    response: Response,
+    idempotency: Idempotency,
+) -> PublicVersionRead:
+    """Record the versión pública of ``document`` (in the transaction that recorded the
+    document) and answer 201, or 200 when it was made before from the same inputs."""
+    signed = agreements.get(recording, agreement.id)
+    assert signed is not None  # agreements are never deleted
+    version, created = service.record_public_version(
+        recording, signed, document, public, actor=actor
+    )
+    body = _read(recording, version, agreement.folio)
+    respond_created(
+        response,
+        idempotency,
+        body,
+        location=f"{API_PREFIX}/agreements/{agreement.id}/public-versions/{version.id}",
+        status_code=201 if created else 200,
+    )
+    return body
 
 
 @router.post(
@@ -155,20 +183,7 @@ def generate_public_version(
                 document, _ = documents.record_generated(
                     recording, plan, rendered, file, stage=stage, actor=actor, settings=settings
                 )
-            signed = agreements.get(recording, agreement.id)
-            assert signed is not None  # agreements are never deleted
-            version, created = service.record_public_version(
-                recording, signed, document, public, actor=actor
-            )
-            body = _read(recording, version, agreement.folio)
-            respond_created(
-                response,
-                idempotency,
-                body,
-                location=f"{API_PREFIX}/agreements/{agreement.id}/public-versions/{version.id}",
-                status_code=201 if created else 200,
-            )
-            return body
+            return _answer(recording, agreement, document, public, actor, response, idempotency)
 
 
 @router.post(
@@ -235,20 +250,7 @@ def upload_public_version(
             document, _ = documents.record_upload(
                 recording, agreement.id, incoming, facts, stored, stage=stage, actor=actor
             )
-            signed = agreements.get(recording, agreement.id)
-            assert signed is not None  # agreements are never deleted
-            version, created = service.record_public_version(
-                recording, signed, document, public, actor=actor
-            )
-            body = _read(recording, version, agreement.folio)
-            respond_created(
-                response,
-                idempotency,
-                body,
-                location=f"{API_PREFIX}/agreements/{agreement.id}/public-versions/{version.id}",
-                status_code=201 if created else 200,
-            )
-            return body
+            return _answer(recording, agreement, document, public, actor, response, idempotency)
 
 
 @router.get(f"{AGREEMENT}/public-versions", responses=problem_responses(404))

@@ -20,7 +20,7 @@ from app.documents.service import PublicInputs
 from app.errors import Conflict, NotFound, Unprocessable
 from app.kit import searchable
 from app.models import Agreement, Classification, Document, PublicVersion
-from app.models.enums import AgreementStatus, ClassifiedPart, DocumentKind
+from app.models.enums import SIGNED_STATUSES, AgreementStatus, ClassifiedPart, DocumentKind
 from app.transparency.redaction import Withheld
 from app.transparency.schemas import (
     ClassificationCreate,
@@ -29,7 +29,6 @@ from app.transparency.schemas import (
     PublicVersionCreate,
 )
 
-SIGNED = frozenset({AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED})
 # A clause on these subjects states the public resources the convenio delivers: public by law.
 _MONEY_SUBJECTS = ("aportacion", "recurso", "monto", "financiamiento", "presupuest", "ministracion")
 _ANNEX_KINDS = frozenset({DocumentKind.ANNEX})
@@ -41,7 +40,7 @@ def public_address(settings: Settings, folio: str) -> str:
 
 
 def _check_signed(agreement: Agreement, what: str) -> None:
-    if agreement.status not in SIGNED:
+    if agreement.status not in SIGNED_STATUSES:
         raise Conflict(
             f"Agreement {agreement.folio} is {agreement.status.value}: {what} is of a signed "
             "convenio (active, expired or terminated)."
@@ -243,18 +242,9 @@ def record_public_version(
     existing = session.scalar(select(PublicVersion).where(PublicVersion.document_id == document.id))
     if existing is not None:
         return existing, False
-    leyenda = public.leyenda
+    # The leyenda's facts are named as the columns that keep them.
     version = PublicVersion(
-        agreement_id=agreement.id,
-        document_id=document.id,
-        area=leyenda["area"],
-        classified_by=leyenda["classified_by"],
-        classified_by_position=leyenda["classified_by_position"],
-        classified_on=leyenda["classified_on"],
-        committee_session=leyenda["committee_session"],
-        committee_date=leyenda["committee_date"],
-        committee_resolution=leyenda["committee_resolution"],
-        created_by=actor.name,
+        agreement_id=agreement.id, document_id=document.id, created_by=actor.name, **public.leyenda
     )
     session.add(version)
     session.flush()
@@ -321,7 +311,7 @@ def published(session: Session, agreement_id: int) -> PublicVersion | None:
         .where(
             PublicVersion.agreement_id == agreement_id,
             PublicVersion.published_at.is_not(None),
-            Agreement.status.in_(SIGNED),
+            Agreement.status.in_(SIGNED_STATUSES),
         )
         .order_by(PublicVersion.published_at.desc(), PublicVersion.id.desc())
         .limit(1)
