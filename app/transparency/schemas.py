@@ -13,18 +13,18 @@ from app.schemas import BodyId, CreateSchema, Date, Integer, ReadSchema
 # XXXI, and its format: the convenio's folio and name, the parties, its objective, its term and
 # the public resources it delivers).
 PUBLIC_BY_LAW = {
-    "folio": "the folio",
-    "title": "the convenio's name",
-    "parties": "the parties",
-    "party": "the parties",
-    "objective": "the objective",
-    "amount": "the amount of public resources",
-    "contributions": "the public resources",
-    "public_resources": "the public resources",
-    "effective_date": "the term",
-    "expiry_date": "the term",
-    "term": "the term",
-    "signatories": "who signs for the parties, and in what capacity",
+    "folio": "the convenio's folio is",
+    "title": "the convenio's name is",
+    "parties": "the convenio's parties are",
+    "party": "the convenio's parties are",
+    "objective": "the convenio's objective is",
+    "amount": "the public resources a convenio delivers are",
+    "contributions": "the public resources a convenio delivers are",
+    "public_resources": "the public resources a convenio delivers are",
+    "effective_date": "the convenio's term is",
+    "expiry_date": "the convenio's term is",
+    "term": "the convenio's term is",
+    "signatories": "who signs for each party, and as what, is",
 }
 
 
@@ -65,8 +65,8 @@ class ClassificationCreate(CreateSchema):
             what = PUBLIC_BY_LAW.get(data["part"].strip().lower())
             if what is not None:
                 raise ValueError(
-                    f"{what} of a convenio are public by law and cannot be classified "
-                    "(Ley General de Transparencia y Acceso a la Información Pública, art. 122)"
+                    f"{what} public by law and cannot be classified (Ley General de "
+                    "Transparencia y Acceso a la Información Pública, art. 122)"
                 )
         return data
 
