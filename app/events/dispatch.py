@@ -129,10 +129,14 @@ def dispatch(sessions: sessionmaker[Session], settings: Settings) -> DispatchRep
 
 
 def claim(
-    sessions: sessionmaker[Session], settings: Settings, now: datetime, failing: set[str]
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    failing: set[str],
+    delivery_id: int | None = None,
 ) -> tuple[int, str] | None:
-    """The next due delivery, claimed, and who receives it: one webhook, or the mail server
-    (every email goes through it)."""
+    """The next due delivery (or ``delivery_id``, if it is due), claimed, and who receives it:
+    one webhook, or the mail server (every email goes through it)."""
     with sessions() as session, session.begin():
         query = (
             select(Delivery)
@@ -142,6 +146,8 @@ def claim(
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
+        if delivery_id is not None:
+            query = query.where(Delivery.id == delivery_id)
         if "email" in failing:
             query = query.where(Delivery.channel != DeliveryChannel.EMAIL)
         webhooks = [target for target in failing if target != "email"]
@@ -223,6 +229,18 @@ def _record(
         else:
             delivery.next_attempt_at = now + retry_delay(delivery.attempts, settings)
         return delivery.status
+
+
+def deliver_now(
+    sessions: sessionmaker[Session], delivery_id: int, settings: Settings
+) -> DeliveryStatus | None:
+    """Attempt one delivery at once (a webhook's test), claimed like any other so that a
+    dispatcher beside it never sends it too; None when one already holds it. A failed attempt
+    is retried later like any other."""
+    if claim(sessions, settings, clock.now(), set(), delivery_id) is None:
+        return None
+    outcome = _attempt(sessions, delivery_id, settings)
+    return _record(sessions, delivery_id, outcome, settings, clock.now())
 
 
 def dispatch_now(engine: Engine, settings: Settings) -> DispatchReport:

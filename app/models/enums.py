@@ -249,6 +249,13 @@ class EventType(StrEnum):
     OBLIGATION_FULFILLED = "obligation.fulfilled"
     SIGNATURE_SIGNED = "signature.signed"
     DOCUMENT_GENERATED = "document.generated"
+    # Sent on request to one webhook (`POST /webhooks/{id}/test`) so its owner can check the
+    # receiver and its signature check; never fanned out, never subscribed to.
+    WEBHOOK_TEST = "webhook.test"
+
+
+# What a webhook may subscribe to: everything that happens, not the test an admin asks for.
+SUBSCRIBABLE_EVENT_TYPES = tuple(t for t in EventType if t is not EventType.WEBHOOK_TEST)
 
 
 class DeliveryChannel(StrEnum):

@@ -12,11 +12,11 @@ from app.auth.dependencies import Admin
 from app.config import API_PREFIX, get_settings
 from app.db import SessionDep, WritesDep, computes, end_reading
 from app.errors import problem_responses
-from app.events import deliveries
+from app.events import deliveries, dispatch
 from app.events.deliveries import DeliveryDetail, DeliveryRead, read
 from app.idempotency import IdempotencyDep, respond_created
 from app.models import WebhookSubscription
-from app.models.enums import DeliveryStatus, EventType
+from app.models.enums import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, EventType
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import CreateSchema, Id
 from app.webhooks import service
@@ -33,7 +33,13 @@ class WebhookCreate(CreateSchema):
         description="Where deliveries are POSTed: http or https, on a public address.",
     )
     event_types: list[EventType] = Field(
-        min_length=1, max_length=len(EventType), description="The events to receive."
+        min_length=1,
+        max_length=len(SUBSCRIBABLE_EVENT_TYPES),
+        description="The events to receive.",
+        # `webhook.test` is sent on request, never subscribed to.
+        json_schema_extra={
+            "items": {"type": "string", "enum": [t.value for t in SUBSCRIBABLE_EVENT_TYPES]}
+        },
     )
     description: str | None = Field(default=None, max_length=200)
 
@@ -42,6 +48,8 @@ class WebhookCreate(CreateSchema):
     def _once_each(cls, value: list[EventType]) -> list[EventType]:
         if len(set(value)) != len(value):
             raise ValueError("each event type once")
+        if EventType.WEBHOOK_TEST in value:
+            raise ValueError("webhook.test is sent on request (POST /webhooks/{id}/test)")
         return value
 
 
@@ -148,6 +156,35 @@ def get_webhook_delivery(
     """One delivery, with the log of its attempts."""
     delivery = service.get_delivery(session, webhook_id, delivery_id)
     return read(delivery, DeliveryDetail, attempts=deliveries.attempts(session, delivery.id))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/test",
+    status_code=201,
+    responses=problem_responses(404, 409),
+)
+@computes  # the test is sent with no transaction open
+def test_webhook(
+    actor: Admin, webhook_id: Id, session: SessionDep, writes: WritesDep, response: Response
+) -> DeliveryDetail:
+    """Send the webhook a test event now, and answer with the attempt
+
+    A `webhook.test` event, signed and sent like every delivery, to this webhook alone: check
+    that the receiver answers 2xx and verifies `Convenios-Signature` before real events flow.
+    The answer is the delivery with its attempt (status code, time, error); a failed one is
+    retried later like any other. Each call sends a new test: there is nothing to repeat
+    safely, so no `Idempotency-Key`."""
+    end_reading(session)
+    with writes() as recording:
+        delivery_id = service.queue_test(
+            session=recording, subscription_id=webhook_id, actor=actor, now=clock.now()
+        ).id
+    dispatch.deliver_now(writes.sessions, delivery_id, get_settings())
+    with writes() as reading:
+        delivery = service.get_delivery(reading, webhook_id, delivery_id)
+        body = read(delivery, DeliveryDetail, attempts=deliveries.attempts(reading, delivery_id))
+    response.headers["Location"] = f"{API_PREFIX}/webhooks/{webhook_id}/deliveries/{delivery_id}"
+    return body
 
 
 @router.post(

@@ -15,8 +15,8 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import deliveries as events_deliveries
-from app.models import Delivery, WebhookSubscription
-from app.models.enums import DeliveryStatus, EventType
+from app.models import Delivery, Event, WebhookSubscription
+from app.models.enums import DeliveryChannel, DeliveryStatus, EventType
 from app.webhooks import http
 
 
@@ -138,6 +138,47 @@ def get_delivery(
     delivery = session.get(Delivery, delivery_id, with_for_update=for_update)
     if delivery is None or delivery.subscription_id != subscription_id:
         raise NotFound(f"Webhook {subscription_id} has no delivery {delivery_id}.")
+    return delivery
+
+
+TEST_MESSAGE = (
+    "Evento de prueba de convenios: si su receptor verificó la firma de esta entrega, está listo "
+    "para recibir los eventos a los que se suscribió."
+)
+
+
+def queue_test(
+    *, session: Session, subscription_id: int, actor: Principal, now: datetime
+) -> Delivery:
+    """A `webhook.test` event for this webhook alone, and its delivery, due now. The event is
+    born dispatched: no other webhook and no mailbox ever gets it."""
+    subscription = get_subscription(session, subscription_id, for_update=True)
+    if subscription.deleted_at is not None:
+        raise Conflict(f"Webhook {subscription_id} was deleted; it receives nothing more.")
+    event = Event(
+        type=EventType.WEBHOOK_TEST,
+        agreement_id=None,
+        payload={"webhook_id": subscription.id, "message": TEST_MESSAGE},
+        dispatched_at=now,
+    )
+    session.add(event)
+    session.flush()
+    delivery = Delivery(
+        event_id=event.id,
+        channel=DeliveryChannel.WEBHOOK,
+        target=f"webhook:{subscription.id}",
+        subscription_id=subscription.id,
+        next_attempt_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.tested",
+        entity=("webhook", subscription.id),
+        changes={"delivery_id": [None, delivery.id]},
+    )
     return delivery
 
 

@@ -158,6 +158,7 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries"): ADMIN_ONLY,
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN_ONLY,
     ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend"): ADMIN_ONLY,
+    ("POST", f"{API}/webhooks/{{webhook_id}}/test"): ADMIN_ONLY,
     ("GET", f"{API}/email-deliveries"): ADMIN_ONLY,
     ("GET", f"{API}/email-deliveries/{{email_delivery_id}}"): ADMIN_ONLY,
     ("POST", f"{API}/email-deliveries/{{email_delivery_id}}/resend"): ADMIN_ONLY,

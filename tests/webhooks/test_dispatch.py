@@ -248,3 +248,42 @@ def test_the_served_application_delivers_by_itself(
         assert receiver.received[0].signature_valid
     finally:
         get_engine.cache_clear()
+
+
+def test_a_test_event_reaches_its_webhook_alone_signed_like_any_delivery(
+    client: TestClient, keys: Keys, receiver: Receiver, sessions: sessionmaker[Session]
+) -> None:
+    hook = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    other = _subscribe(client, keys, receiver.url, "agreement.status_changed")
+    receiver.secret = hook["secret"]
+    sent = client.post(f"{API}/webhooks/{hook['id']}/test", headers=keys.admin)
+    assert sent.status_code == 201, sent.text
+    delivery = sent.json()
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 1
+    assert [a["status_code"] for a in delivery["attempt_log"]] == [204]
+    assert sent.headers["Location"].endswith(f"/webhooks/{hook['id']}/deliveries/{delivery['id']}")
+    [received] = receiver.received
+    assert received.signature_valid and received.headers["Convenios-Event"] == "webhook.test"
+    event = receiver.events()[0]
+    assert event["type"] == "webhook.test" and event["data"]["webhook_id"] == hook["id"]
+    assert "Evento de prueba" in event["data"]["message"]
+    # The dispatcher finds nothing more to send: not to this webhook, nor to the other one.
+    assert _run(sessions, T0) == DispatchReport()
+    listed = ok(client.get(f"{API}/webhooks/{other['id']}/deliveries", headers=keys.admin))
+    assert listed["items"] == []
+
+    # A receiver that refuses: the answer says so, and the delivery is retried like any other.
+    receiver.failures = len(receiver.received) + 1  # the next request gets a 500
+    refused = ok(client.post(f"{API}/webhooks/{hook['id']}/test", headers=keys.admin), 201)
+    assert refused["status"] == "pending" and refused["last_status_code"] == 500
+    # Never subscribed to; never sent to a deleted webhook or one that does not exist.
+    subscribe = client.post(
+        f"{API}/webhooks",
+        json={"url": receiver.url, "event_types": ["webhook.test"]},
+        headers=keys.admin,
+    )
+    assert subscribe.status_code == 422
+    assert client.delete(f"{API}/webhooks/{other['id']}", headers=keys.admin).status_code == 204
+    assert client.post(f"{API}/webhooks/{other['id']}/test", headers=keys.admin).status_code == 409
+    assert client.post(f"{API}/webhooks/987654/test", headers=keys.admin).status_code == 404
+    assert client.post(f"{API}/webhooks/{hook['id']}/test", headers=keys.legal).status_code == 403
