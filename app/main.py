@@ -32,6 +32,7 @@ from app.idempotency import install_replay_handler
 from app.middleware import BodyPolicy, SecurityHeaders
 from app.obligations.router import router as obligations_router
 from app.obligations.scheduled import sweep_periodically
+from app.openapi import for_integrators
 from app.parties.router import router as parties_router
 from app.reports.router import router as reports_router
 from app.signatures.router import router as signatures_router
@@ -166,7 +167,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 webhooks=app.webhooks.routes,
             )
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
-            app.openapi_schema = schema
+            app.openapi_schema = for_integrators(schema, public_url=settings.public_url)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.catalog.states import STATES
+from app.config import get_settings
 from app.db import make_engine
 from app.main import create_app
 from app.models.enums import Role
@@ -83,6 +85,7 @@ class Target:
     """One backend's seeded database, a key per role and what the fuzzer did with them."""
 
     backend: str
+    storage: Path
     admin: dict[str, str]
     viewer: dict[str, str]
     signatory: dict[str, str]
@@ -130,12 +133,27 @@ def target(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
     with Session(engine) as session, session.begin():
         # Representative 1 signs agreements 1 and 3.
         signatory = _bearer(session, Role.SIGNATORY, representative_id=1)
-    found = Target(backend=backend, admin=admin, viewer=viewer, signatory=signatory)
+    found = Target(
+        backend=backend,
+        storage=tmp_path_factory.mktemp(f"fuzz-{backend}-storage"),
+        admin=admin,
+        viewer=viewer,
+        signatory=signatory,
+    )
     started = time.monotonic()
     yield found
     _report(found, time.monotonic() - started)
     engine.dispose()
     drop_database(backend, url)
+
+
+@pytest.fixture(autouse=True)
+def _one_storage(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents the fuzzer uploads stay where it put them for the whole module, as its
+    database does (the suite's default is a storage of each test's own): a later operation
+    reads them."""
+    monkeypatch.setenv("CONVENIOS_STORAGE_URL", str(target.storage))
+    get_settings.cache_clear()
 
 
 def _report(target: Target, seconds: float) -> None:

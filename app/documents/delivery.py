@@ -44,6 +44,17 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+# What a client that asks only for generic bytes (`Accept: application/octet-stream`, as
+# generated clients do) gets the same file as.
+_GENERIC = "application/octet-stream"
+
+
+def media_type(request: Request) -> str:
+    """application/pdf, unless the client asks for generic bytes and not for a PDF."""
+    accept = request.headers.get("accept", "")
+    return _GENERIC if _GENERIC in accept and "application/pdf" not in accept else "application/pdf"
+
+
 def pdf_response(request: Request, data: bytes, *, sha256: str, filename: str) -> Response:
     etag = _etag(sha256)
     headers = {
@@ -74,7 +85,7 @@ def pdf_response(request: Request, data: bytes, *, sha256: str, filename: str) -
             return Response(
                 data[first : last + 1],
                 status_code=206,
-                media_type="application/pdf",
+                media_type=media_type(request),
                 headers={**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"},
             )
-    return Response(data, media_type="application/pdf", headers=headers)
+    return Response(data, media_type=media_type(request), headers=headers)

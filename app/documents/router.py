@@ -88,7 +88,10 @@ def _answer(
     "/agreements/{agreement_id}/documents",
     status_code=201,
     responses={
-        200: {"description": "The document already generated from the same inputs."},
+        200: {
+            "model": DocumentRead,
+            "description": "The document already generated from the same inputs.",
+        },
         **problem_responses(404, 409, 413, 415, 503),
     },
 )
@@ -212,7 +215,10 @@ def safe_filename(raw: str | None) -> str | None:
     "/agreements/{agreement_id}/documents/upload",
     status_code=201,
     responses={
-        200: {"description": "The same file was already a document of this agreement."},
+        200: {
+            "model": DocumentRead,
+            "description": "The same file was already a document of this agreement.",
+        },
         **problem_responses(404, 409, 413, 415, 503),
     },
 )

@@ -146,7 +146,10 @@ def declassify(
     f"{AGREEMENT}/public-versions",
     status_code=201,
     responses={
-        200: {"description": "The versión pública already generated from the same inputs."},
+        200: {
+            "model": PublicVersionRead,
+            "description": "The versión pública already generated from the same inputs.",
+        },
         **problem_responses(404, 409, 413, 415, 503),
     },
 )
@@ -190,7 +193,10 @@ def generate_public_version(
     f"{AGREEMENT}/public-versions/scan",
     status_code=201,
     responses={
-        200: {"description": "The same scan was already this convenio's versión pública."},
+        200: {
+            "model": PublicVersionRead,
+            "description": "The same scan was already this convenio's versión pública.",
+        },
         **problem_responses(404, 409, 413, 415, 503),
     },
 )

@@ -1,0 +1,61 @@
+"""The OpenAPI document as a client generator reads it: files are binary strings (sent as
+files, not text), PDF downloads are binary and offered as `application/octet-stream` too — and
+the service really answers that type to a client that asks for it —, limits have their JSON
+Schema names, repeated creations have their schema, and `servers` says where the service is."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import get_settings
+from tests.conftest import Keys
+from tests.factories import API, agreement, ok
+
+
+def _nodes(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(_nodes(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_nodes(value))
+    return found
+
+
+def test_files_downloads_and_limits_read_as_a_generator_expects(app: FastAPI) -> None:
+    document = app.openapi()
+    nodes = _nodes(document)
+    files = [n for n in nodes if n.get("contentMediaType") == "application/octet-stream"]
+    assert len(files) >= 8 and all(n.get("format") == "binary" for n in files)
+    assert not [
+        n for n in nodes if n.get("type") in ("integer", "number") and {"ge", "le"} & n.keys()
+    ]
+    download = document["paths"][f"{API}/documents/{{document_id}}/pdf"]["get"]["responses"]
+    for status in ("200", "206"):
+        content = download[status]["content"]
+        assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+        assert content["application/octet-stream"]["schema"]["format"] == "binary"
+    generate = document["paths"][f"{API}/agreements/{{agreement_id}}/documents"]["post"]
+    repeated = generate["responses"]["200"]["content"]["application/json"]["schema"]
+    assert repeated == {"$ref": "#/components/schemas/DocumentRead"}
+    assert document["servers"] == [
+        {"url": get_settings().public_url, "description": "This service"}
+    ]
+
+
+def test_a_download_comes_as_generic_bytes_to_a_client_that_asks_for_them(
+    client: TestClient, keys: Keys
+) -> None:
+    created = agreement(client, keys.legal)
+    url = f"{API}/agreements/{created['id']}/documents"
+    document = ok(client.post(url, json={}, headers=keys.legal), 201)
+    as_pdf = client.get(document["download_url"], headers=keys.legal)
+    generic = client.get(
+        document["download_url"], headers={**keys.legal, "Accept": "application/octet-stream"}
+    )
+    assert as_pdf.headers["content-type"] == "application/pdf"
+    assert generic.headers["content-type"] == "application/octet-stream"
+    assert generic.content == as_pdf.content and generic.headers["etag"] == as_pdf.headers["etag"]
