@@ -9,10 +9,18 @@ works as written (tried with openapi-python-client):
 - a limit is `minimum`/`maximum` (`exclusiveMinimum`/`exclusiveMaximum`): Pydantic writes a
   constrained type inside `anyOf` (an optional id) with its own names `ge`/`le`/`gt`/`lt`,
   which JSON Schema does not know, so validators and generators ignored the limit;
+- the headers a client acts on are declared: `Location` of what a 201 created, the `ETag` of a
+  versioned resource (the one `If-Match` takes) and of a PDF (the one `If-None-Match` takes),
+  and the `Retry-After` of a 503;
+- an integer enumeration names its members (`x-enum-varnames`), so a generated client says
+  `Initiative.GOVERNMENT_COOPERATION` rather than `VALUE_4`;
 - `servers` names where the service is reached (`CONVENIOS_PUBLIC_URL`).
 """
 
+from enum import IntEnum
 from typing import Any
+
+from app.models import enums
 
 _BINARY = {"type": "string", "format": "binary"}
 _PDF = "application/pdf"
@@ -48,10 +56,58 @@ def _downloads_are_binary(paths: dict[str, Any]) -> None:
                     content[_GENERIC] = {"schema": dict(_BINARY)}
 
 
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+LOCATION = _header("Where the resource created is read.")
+ETAG = _header("The version read: send it back as `If-Match` to change this very version.")
+PDF_ETAG = _header("The file's SHA-256, quoted: `If-None-Match` with it gets 304.")
+RETRY_AFTER = _header("Seconds to wait before trying again.")
+
+
+def _versioned(schemas: dict[str, Any]) -> set[str]:
+    """The references of the schemas of resources edited under `If-Match` (with a `version`)."""
+    return {
+        f"#/components/schemas/{name}"
+        for name, component in schemas.items()
+        if "version" in component.get("properties", {})
+    }
+
+
+def _declare_headers(paths: dict[str, Any], versioned: set[str]) -> None:
+    for item in paths.values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                content = response.get("content", {})
+                reference = content.get("application/json", {}).get("schema", {}).get("$ref")
+                if status == "201":
+                    headers["Location"] = LOCATION
+                if status in ("200", "201") and reference in versioned:
+                    headers["ETag"] = ETAG
+                if _PDF in content or status == "304":  # only downloads answer 304
+                    headers["ETag"] = PDF_ETAG
+                if status == "503":
+                    headers["Retry-After"] = RETRY_AFTER
+                if not headers:
+                    del response["headers"]
+
+
+def _name_integer_enums(schemas: dict[str, Any]) -> None:
+    for name in dir(enums):
+        found = getattr(enums, name)
+        if isinstance(found, type) and issubclass(found, IntEnum) and found.__name__ in schemas:
+            schemas[found.__name__]["x-enum-varnames"] = [member.name for member in found]
+
+
 def for_integrators(schema: dict[str, Any], *, public_url: str) -> dict[str, Any]:
     """``schema`` (FastAPI's document) completed as the module docstring says."""
+    components = schema.get("components", {}).get("schemas", {})
     _schemas_in_json_schema_terms(schema.get("components", {}))
     _schemas_in_json_schema_terms(schema.get("paths", {}))
     _downloads_are_binary(schema.get("paths", {}))
+    _declare_headers(schema.get("paths", {}), _versioned(components))
+    _name_integer_enums(components)
     schema["servers"] = [{"url": public_url, "description": "This service"}]
     return schema
