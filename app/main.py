@@ -15,6 +15,7 @@ from starlette.routing import compile_path
 
 from app import __doc__ as about
 from app.agreements.router import router as agreements_router
+from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.calendar.router import public_router as calendar_feed_router
@@ -108,6 +109,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # Served with their assets from the project (`app.api_docs`), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # A failure of the database or the disk is still answered with a problem document.
         responses=problem_responses(500),
     )
@@ -118,6 +122,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     upload_paths: list[re.Pattern[str]] = []
     _document_routes(health_router)
     app.include_router(health_router)
+    app.include_router(api_docs_router)
     for router in (
         auth_router,
         parties_router,

@@ -3,6 +3,7 @@ files, not text), PDF downloads are binary and offered as `application/octet-str
 the service really answers that type to a client that asks for it —, limits have their JSON
 Schema names, repeated creations have their schema, and `servers` says where the service is."""
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -59,3 +60,20 @@ def test_a_download_comes_as_generic_bytes_to_a_client_that_asks_for_them(
     assert as_pdf.headers["content-type"] == "application/pdf"
     assert generic.headers["content-type"] == "application/octet-stream"
     assert generic.content == as_pdf.content and generic.headers["etag"] == as_pdf.headers["etag"]
+
+
+def test_the_documentation_pages_load_nothing_from_outside(client: TestClient) -> None:
+    """/docs and /redoc work on a network without internet: every script, style and icon they
+    name is served by the service itself."""
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+        assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", html.text), page
+        assets = re.findall(r"""["'](/docs/assets/[\w.-]+)["']""", html.text)
+        assert assets, page
+        for asset in assets:
+            served = client.get(asset)
+            assert served.status_code == 200 and len(served.content) > 1000, asset
+    missing = client.get("/docs/assets/..%2F..%2Fconfig.py")
+    assert missing.status_code == 404
+    assert client.get("/docs/assets/core.py").status_code == 404
