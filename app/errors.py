@@ -1,6 +1,7 @@
 """Domain errors and their one rendering: RFC 9457 ``application/problem+json``."""
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("convenios")
@@ -204,9 +206,29 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         413: "payload-too-large",
     }.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_methods_of(request))
     return problem_response(
-        request, status=exc.status_code, slug=slug, detail=detail, headers=dict(exc.headers or {})
+        request, status=exc.status_code, slug=slug, detail=detail, headers=headers
     )
+
+
+def _methods_of(request: Request) -> list[str]:
+    """Every method the path serves. Starlette's 405 names only those of the first route that
+    matches the path, while a path's methods may be spread over several routes (GET and PATCH
+    of one agreement)."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "method_patterns", None
+    )
+    if patterns is None:
+        patterns = [
+            (compile_path(path)[0], [method.upper() for method in item if method in _METHODS])
+            for path, item in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.method_patterns = patterns
+    path = request.url.path
+    return sorted({m for pattern, methods in patterns if pattern.match(path) for m in methods})
 
 
 async def _on_stale_data(request: Request, exc: Exception) -> JSONResponse:
@@ -241,6 +263,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request, status=500, slug="internal-error", detail="An unexpected error occurred."
     )
+
+
+_METHODS = frozenset({"get", "put", "post", "patch", "delete"})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -119,7 +119,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     install_replay_handler(app)
 
-    upload_paths: list[re.Pattern[str]] = []
+    upload_routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
     _document_routes(health_router)
     app.include_router(health_router)
     app.include_router(api_docs_router)
@@ -144,8 +144,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     ):
         _document_routes(router)
         app.include_router(router, prefix=API_PREFIX)
-        upload_paths += [
-            compile_path(API_PREFIX + route.path)[0]
+        upload_routes += [
+            (compile_path(API_PREFIX + route.path)[0], frozenset(route.methods or ()))
             for route in router.routes
             if isinstance(route, APIRoute) and _reads_form(route)
         ]
@@ -157,7 +157,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         BodyPolicy,
         max_bytes=settings.max_json_body,
         max_upload_bytes=settings.max_upload_bytes,
-        upload_paths=upload_paths,
+        upload_routes=upload_routes,
     )
     app.add_middleware(SecurityHeaders)
 

@@ -27,9 +27,10 @@ class BodyPolicy:
 
     A JSON body that is not JSON gets 415 (not a confusing 422), and one over ``max_bytes`` gets
     413 as soon as its declared length or the bytes read so far exceed the limit: at most
-    ``max_bytes`` are ever held. On an upload route (a path matching ``upload_paths``) the body
-    must be ``multipart/form-data`` of at most ``max_upload_bytes``; it is not buffered here but
-    counted as the route reads it, and 413 ends the request at the first byte over.
+    ``max_bytes`` are ever held. On an upload route (a path and method of ``upload_routes``;
+    another method of that path is the router's 405) the body must be ``multipart/form-data``
+    of at most ``max_upload_bytes``; it is not buffered here but counted as the route reads it,
+    and 413 ends the request at the first byte over.
     """
 
     def __init__(
@@ -38,19 +39,22 @@ class BodyPolicy:
         *,
         max_bytes: int,
         max_upload_bytes: int,
-        upload_paths: Sequence[re.Pattern[str]] = (),
+        upload_routes: Sequence[tuple[re.Pattern[str], frozenset[str]]] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_upload_bytes = max_upload_bytes
-        self.upload_paths = tuple(upload_paths)
+        self.upload_routes = tuple(upload_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if any(path.match(scope["path"]) for path in self.upload_paths):
+        if any(
+            scope["method"] in methods and path.match(scope["path"])
+            for path, methods in self.upload_routes
+        ):
             await self._upload(scope, receive, send, headers)
             return
         declared = headers.get("content-length")

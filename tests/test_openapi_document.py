@@ -77,3 +77,15 @@ def test_the_documentation_pages_load_nothing_from_outside(client: TestClient) -
     missing = client.get("/docs/assets/..%2F..%2Fconfig.py")
     assert missing.status_code == 404
     assert client.get("/docs/assets/core.py").status_code == 404
+
+
+def test_a_405_names_every_method_the_path_serves(app: FastAPI, client: TestClient) -> None:
+    """Starlette names those of the first route that matches; a path's methods are spread over
+    several routes. Every path of the document, asked with a method it does not serve."""
+    for path, item in app.openapi()["paths"].items():
+        served = sorted(method.upper() for method in item)
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        unserved = next(m for m in ("PUT", "DELETE", "PATCH", "POST") if m not in served)
+        response = client.request(unserved, url)
+        assert response.status_code == 405, (unserved, url, response.status_code)
+        assert response.headers["allow"] == ", ".join(served), (unserved, url)
