@@ -1,23 +1,44 @@
 """Audit trail schemas."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from app.models.enums import Role
 from app.schemas import ReadSchema
+
+
+class AuditActor(BaseModel):
+    """Who acted: an API key's holder, or the operator at the command line (`cli`)."""
+
+    type: Literal["api_key", "cli"]
+    api_key_id: int | None
+    name: str
+    role: Role
+    representative_id: int | None = Field(
+        default=None, description="For a signatory's key: the representative it acts as."
+    )
+
+
+class AuditContext(BaseModel):
+    """Where the request came from: its address and user agent, or the command run."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    command: str | None = Field(default=None, description="The `convenios` command run.")
 
 
 class AuditEventRead(ReadSchema):
     seq: int = Field(description="Position in the chain, from 1 with no gaps.")
     occurred_at: datetime
-    actor: dict[str, Any] = Field(description="Who: the API key (id, name, role) or the operator.")
+    actor: AuditActor
     action: str = Field(description="What, e.g. agreement.created, agreement.status_changed.")
     entity_type: str
     entity_id: str
     agreement_id: int | None
-    changes: dict[str, Any] = Field(description="Changed fields as {field: [before, after]}.")
-    context: dict[str, Any] | None = Field(
+    changes: dict[str, list[Any]] = Field(description="Changed fields as {field: [before, after]}.")
+    context: AuditContext | None = Field(
         description="Where the request came from (IP, user agent); shown to admins only."
     )
     prev_hash: str

@@ -19,10 +19,11 @@ def record(
     actor: Principal,
     action: str,
     entity: tuple[str, int | str],
-    changes: dict[str, Any],
+    changes: dict[str, list[Any]],
     agreement_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the same transaction as the change it records."""
+    """Append one event to the chain, in the same transaction as the change it records: what
+    changed as ``{field: [before, after]}`` (the shape the API publishes)."""
     # Stored exactly as hashed: JSON-native values only (dates and amounts become strings).
     changes = json.loads(canonical_json(changes))
     actor_data = actor.as_actor()
