@@ -182,6 +182,20 @@ def respond_created(
     headers = {"Location": location}
     if version is not None:
         headers["ETag"] = etag(version)
+    respond(response, idempotency, body, status_code=status_code, headers=headers)
+
+
+def respond(
+    response: Response,
+    idempotency: Idempotency,
+    body: BaseModel,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """The answer of an action (a transition, a signature, a waiver…): set, and remembered for
+    retries with the same key, which get it again instead of acting twice."""
+    headers = headers or {}
     response.status_code = status_code
     response.headers.update(headers)
     idempotency.remember(status_code, body.model_dump(mode="json"), headers)

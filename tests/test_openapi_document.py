@@ -89,3 +89,24 @@ def test_a_405_names_every_method_the_path_serves(app: FastAPI, client: TestClie
         response = client.request(unserved, url)
         assert response.status_code == 405, (unserved, url, response.status_code)
         assert response.headers["allow"] == ", ".join(served), (unserved, url)
+
+
+def test_every_action_a_client_may_retry_takes_an_idempotency_key(app: FastAPI) -> None:
+    """Besides creations: transitions, signatures (but PAdES, whose form holds a password),
+    declines, fulfilments, waivers and resends."""
+    paths = app.openapi()["paths"]
+    actions = [
+        f"{API}/agreements/{{agreement_id}}/transitions",
+        f"{API}/signatures/{{signature_id}}/sign",
+        f"{API}/signatures/{{signature_id}}/sign/autografa",
+        f"{API}/signatures/{{signature_id}}/decline",
+        f"{API}/obligations/{{obligation_id}}/fulfill",
+        f"{API}/obligations/{{obligation_id}}/waive",
+        f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend",
+        f"{API}/email-deliveries/{{email_delivery_id}}/resend",
+    ]
+    for path in actions:
+        names = {p["name"] for p in paths[path]["post"].get("parameters", [])}
+        assert "idempotency-key" in names, path
+    pades = paths[f"{API}/signatures/{{signature_id}}/sign/pades"]["post"]
+    assert "idempotency-key" not in {p["name"] for p in pades.get("parameters", [])}

@@ -24,7 +24,7 @@ from app.clock import Today
 from app.concurrency import IfMatch, check_if_match, etag
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep, respond_created
+from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models.enums import AgreementKind, AgreementStatus, Initiative
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import Id, QueryText
@@ -137,15 +137,21 @@ def transition_agreement(
     session: SessionDep,
     response: Response,
     today: Today,
+    idempotency: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> AgreementRead:
-    """Move an agreement along its lifecycle (409 names the moves allowed from here)."""
+    """Move an agreement along its lifecycle (409 names the moves allowed from here).
+
+    With an `Idempotency-Key`, a retry gets the first answer instead of a 409 for a move
+    already made."""
+    idempotency.claim()
     check_if_match(if_match, agreement.version)
     agreement = service.transition(
         session=session, agreement=agreement, request=payload, actor=actor, today=today
     )
-    response.headers["ETag"] = etag(agreement.version)
-    return AgreementRead.from_model(agreement)
+    body = AgreementRead.from_model(agreement)
+    respond(response, idempotency, body, headers={"ETag": etag(agreement.version)})
+    return body
 
 
 @router.put(

@@ -3,7 +3,7 @@ addresses to correct — read one with its attempts, and send one again."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app import clock
 from app.auth.dependencies import Admin
@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.events import deliveries
 from app.events.deliveries import EmailDeliveryDetail, EmailDeliveryRead, read
+from app.idempotency import IdempotencyDep, respond
 from app.models import Delivery
 from app.models.enums import DeliveryChannel, DeliveryStatus
 from app.pagination import Page, PageDep, build_page, int_after
@@ -56,10 +57,15 @@ def get_email_delivery(_: Admin, email_delivery_id: Id, session: SessionDep) -> 
     responses=problem_responses(404, 409),
 )
 def resend_email_delivery(
-    actor: Admin, email_delivery_id: Id, session: SessionDep
+    actor: Admin,
+    email_delivery_id: Id,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> EmailDeliveryRead:
     """Send a delivered or failed reminder again (say, once the address is corrected at the
     mail server), with a fresh set of attempts; it leaves with the dispatcher's next pass."""
+    idempotency.claim()
     delivery = deliveries.get_email_delivery(session, email_delivery_id, for_update=True)
     deliveries.resend(
         session=session,
@@ -68,4 +74,6 @@ def resend_email_delivery(
         now=clock.now(),
         entity=("email_delivery", delivery.id),
     )
-    return read(delivery, EmailDeliveryRead, event_type=deliveries.event_type(session, delivery))
+    body = read(delivery, EmailDeliveryRead, event_type=deliveries.event_type(session, delivery))
+    respond(response, idempotency, body, status_code=202)
+    return body

@@ -17,7 +17,7 @@ from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner
 from app.errors import Unprocessable, problem_responses
 from app.forms import CheckedForm
-from app.idempotency import IdempotencyDep, respond_created
+from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models import Obligation, Party
 from app.models.enums import ObligationStatus
 from app.obligations import repository, service
@@ -161,6 +161,8 @@ def fulfill_obligation(
     actor: Actor,
     session: SessionDep,
     writes: WritesDep,
+    idempotency: IdempotencyDep,
+    response: Response,
     form: CheckedForm,
     note: Annotated[str | None, Form(min_length=1, max_length=5000)] = None,
     evidence: Annotated[
@@ -172,6 +174,7 @@ def fulfill_obligation(
     Staff fulfil any; a signatory only what its own party owes. Evidence is parsed like any
     upload (415 for what is not a PDF) and kept among the agreement's documents; when one file
     is refused, none is kept."""
+    idempotency.replay_if_answered()
     files = evidence or []
     if len(files) > _MAX_EVIDENCE:
         raise Unprocessable.field("body.evidence", f"at most {_MAX_EVIDENCE} files")
@@ -192,10 +195,13 @@ def fulfill_obligation(
             for item, item_facts in zip(received, facts, strict=True)
         ]
         with writes() as recording:
+            idempotency.claim(recording)
             fulfilled = service.record_fulfilment(
                 recording, obligation.id, note=note, evidence=checked, stage=stage, actor=actor
             )
-            return _read(recording, fulfilled)
+            body = _read(recording, fulfilled)
+            respond(response, idempotency, body)
+            return body
 
 
 @router.post("/obligations/{obligation_id}/waive", responses=problem_responses(404, 409))
@@ -204,9 +210,14 @@ def waive_obligation(
     actor: Writer,
     payload: ObligationWaive,
     session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> ObligationRead:
     """Excuse an obligation, with the reason (kept in the audit trail)."""
+    idempotency.claim()
     obligation = service.waive(
         session=session, obligation=obligation, reason=payload.reason, actor=actor
     )
-    return _read(session, obligation)
+    body = _read(session, obligation)
+    respond(response, idempotency, body)
+    return body

@@ -20,7 +20,7 @@ from app.documents.router import safe_filename
 from app.documents.runners import crypto_runner, get_storage, inspect_runner
 from app.errors import InvalidParam, Unprocessable, problem_responses
 from app.forms import CheckedForm
-from app.idempotency import IdempotencyDep, respond_created
+from app.idempotency import Idempotency, IdempotencyDep, respond, respond_created
 from app.models import Agreement, Document, Party, Signature
 from app.models.enums import AgreementStatus, SignatureStatus
 from app.pagination import Page, PageDep, build_page, int_after
@@ -198,7 +198,22 @@ def _sign(
     actor: Principal,
     today: date,
     way: service.Way,
+    response: Response,
+    idempotency: Idempotency | None = None,
 ) -> SignatureRead:
+    """Sign through the service; with an `Idempotency-Key`, a retry gets the first answer.
+    (Not for PAdES: its form carries the private key's password, which a stored digest of the
+    request must not be computed from.)"""
+    if idempotency is not None:
+        idempotency.replay_if_answered()
+
+    def answer(recording: Session, signature: Signature) -> SignatureRead:
+        body = _read(recording, signature, actor)
+        if idempotency is not None:
+            idempotency.claim(recording)
+            respond(response, idempotency, body)
+        return body
+
     return service.sign(
         session=session,
         writes=writes,
@@ -209,7 +224,7 @@ def _sign(
         storage=get_storage(),
         inspect=inspect_runner(),
         today=today,
-        respond=lambda recording, signature: _read(recording, signature, actor),
+        respond=answer,
     )
 
 
@@ -222,13 +237,15 @@ def sign_electronically(
     session: SessionDep,
     writes: WritesDep,
     today: Today,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> SignatureRead:
     """Sign by explicit acceptance of the document to sign, named by its SHA-256.
 
     Recorded with the time, the IP address and the user agent. The signature that completes
     the agreement makes it active."""
     way = service.Electronic(document_sha256=payload.document_sha256)
-    return _sign(session, writes, signature.id, actor, today, way)
+    return _sign(session, writes, signature.id, actor, today, way, response, idempotency)
 
 
 @router.post("/signatures/{signature_id}/sign/autografa", responses=_SIGN_ERRORS)
@@ -239,6 +256,8 @@ def sign_autografa(
     session: SessionDep,
     writes: WritesDep,
     today: Today,
+    idempotency: IdempotencyDep,
+    response: Response,
     file: Annotated[UploadFile, File(description="The scan of the hand-signed convenio (PDF).")],
     form: CheckedForm,
 ) -> SignatureRead:
@@ -249,7 +268,7 @@ def sign_autografa(
     way = service.Autografa(
         scan=file.file.read(), filename=safe_filename(file.filename), inspect=inspect_runner()
     )
-    return _sign(session, writes, signature.id, actor, today, way)
+    return _sign(session, writes, signature.id, actor, today, way, response, idempotency)
 
 
 def _optional(upload: UploadFile | None) -> bytes | None:
@@ -309,6 +328,7 @@ def sign_pades(
     session: SessionDep,
     writes: WritesDep,
     today: Today,
+    response: Response,
     form: CheckedForm,
     signed_pdf: Annotated[
         UploadFile | None,
@@ -352,7 +372,7 @@ def sign_pades(
         way = service.PadesCredentials(
             credentials=credentials, trust=configured_trust(), crypto=crypto_runner()
         )
-    return _sign(session, writes, signature.id, actor, today, way)
+    return _sign(session, writes, signature.id, actor, today, way, response)
 
 
 @router.post("/signatures/{signature_id}/decline", responses=_SIGN_ERRORS)
@@ -362,11 +382,16 @@ def decline_signature(
     payload: SignatureDecline,
     session: SessionDep,
     today: Today,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> SignatureRead:
     """Decline to sign, with a reason: the agreement goes back to review."""
+    idempotency.claim()
     signing = _begin(session, signature.id, actor, today)
     signature = service.decline(signing, reason=payload.reason)
-    return _read(session, signature, actor)
+    body = _read(session, signature, actor)
+    respond(response, idempotency, body)
+    return body
 
 
 @router.get("/documents/{document_id}/signatures", responses=problem_responses(404, 503))

@@ -14,7 +14,7 @@ from app.db import SessionDep, WritesDep, computes, end_reading
 from app.errors import problem_responses
 from app.events import deliveries, dispatch
 from app.events.deliveries import DeliveryDetail, DeliveryRead, read
-from app.idempotency import IdempotencyDep, respond_created
+from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models import WebhookSubscription
 from app.models.enums import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, EventType
 from app.pagination import Page, PageDep, build_page, int_after
@@ -193,10 +193,16 @@ def test_webhook(
     responses=problem_responses(404, 409),
 )
 def resend_webhook_delivery(
-    actor: Admin, webhook_id: Id, delivery_id: Id, session: SessionDep
+    actor: Admin,
+    webhook_id: Id,
+    delivery_id: Id,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> DeliveryRead:
     """Send a delivered or failed delivery again, with a fresh set of attempts; it leaves
     with the next pass of the dispatcher (every `CONVENIOS_DELIVERY_INTERVAL_SECONDS`)."""
+    idempotency.claim()
     delivery = service.resend(
         session=session,
         subscription_id=webhook_id,
@@ -204,7 +210,9 @@ def resend_webhook_delivery(
         actor=actor,
         now=clock.now(),
     )
-    return read(delivery, DeliveryRead)
+    body = read(delivery, DeliveryRead)
+    respond(response, idempotency, body, status_code=202)
+    return body
 
 
 class EventDelivery(BaseModel):

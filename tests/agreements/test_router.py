@@ -412,6 +412,23 @@ def test_a_modificatorio_goes_no_further_once_its_principal_ends(
     assert after["status"] == "draft" and after["version"] == amendment["version"]
 
 
+def test_a_transition_retried_with_its_key_gets_the_first_answer(
+    client: TestClient, keys: Keys
+) -> None:
+    created = agreement(client, keys.legal)
+    url = f"{API}/agreements/{created['id']}/transitions"
+    headers = {**keys.legal, "Idempotency-Key": "revision-1"}
+    first = client.post(url, json={"to": "in_review"}, headers=headers)
+    again = client.post(url, json={"to": "in_review"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["ETag"] == first.headers["ETag"]
+    # Without the key, the same move is refused: it was made already.
+    assert client.post(url, json={"to": "in_review"}, headers=keys.legal).status_code == 409
+    other = client.post(url, json={"to": "approved"}, headers=headers)
+    assert other.status_code == 422  # the key names another request
+
+
 def test_viewers_write_nothing(client: TestClient, keys: Keys, db: Session) -> None:
     before = _counts(db)
     response = client.post(
