@@ -25,6 +25,7 @@ from app.obligations.dependencies import ObligationDep
 from app.obligations.recurrence import Frequency
 from app.obligations.repository import ObligationFilters
 from app.obligations.schemas import (
+    BusinessDaysRead,
     ObligationBatch,
     ObligationCreate,
     ObligationRead,
@@ -50,7 +51,13 @@ def _read(session: Session, obligation: Obligation) -> ObligationRead:
         clause=obligation.clause,
         description=obligation.description,
         due_date=obligation.due_date,
-        due_in_business_days=obligation.deadline,
+        due_in_business_days=(
+            BusinessDaysRead(
+                days=obligation.deadline["business_days"], after=obligation.deadline["after"]
+            )
+            if obligation.deadline
+            else None
+        ),
         series=obligation.series,
         occurrence=obligation.occurrence,
         frequency=Frequency(obligation.frequency) if obligation.frequency else None,

@@ -19,6 +19,11 @@ class BusinessDays(CreateSchema):
     after: Date = Field(description="The day the term starts from (not counted).")
 
 
+class BusinessDaysRead(BaseModel):
+    days: int
+    after: date
+
+
 class Recurrence(CreateSchema):
     frequency: Frequency
     until: Date | None = Field(
@@ -69,8 +74,8 @@ class ObligationRead(BaseModel):
     clause: int | None
     description: str
     due_date: date
-    due_in_business_days: dict[str, object] | None = Field(
-        description="How the term was stated, when in días hábiles."
+    due_in_business_days: BusinessDaysRead | None = Field(
+        description="How the term was stated, when in días hábiles (as it was sent)."
     )
     series: int | None = Field(description="The first occurrence's id, for a recurring one.")
     occurrence: int | None

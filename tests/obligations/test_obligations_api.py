@@ -65,7 +65,7 @@ def test_an_obligation_by_date_by_business_days_or_recurring(
         201,
     )["items"][0]
     assert term["due_date"] == "2026-02-03"
-    assert term["due_in_business_days"] == {"business_days": 1, "after": "2026-01-30"}
+    assert term["due_in_business_days"] == {"days": 1, "after": "2026-01-30"}  # as sent
 
     quarterly = ok(
         _create(
