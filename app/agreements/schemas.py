@@ -1,10 +1,11 @@
 """Agreement schemas: Create, Update (partial), Read, Summary and the transition request."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from app.agreements import lifecycle
 from app.models import Agreement
@@ -43,12 +44,36 @@ Topic = Annotated[
     ),
 ]
 InitiativeNumber = Annotated[Initiative, BeforeValidator(json_integer)]
-# At most 15 significant digits (under ten trillion): a JSON number that size reaches us as a
-# float whose shortest form is exactly the digits the client wrote, so nothing is rounded.
-Amount = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+# Money is a string of digits with at most two decimals ("1500000.50"), never a JSON number:
+# a number is a float to most clients, which may already have lost the cents, and a schema that
+# says "number or string" leaves a generated client to guess. At most 15 digits.
+MONEY = r"^\d{1,13}(\.\d{1,2})?$"
+POSITIVE_MONEY = r"^(?!0+(\.0+)?$)\d{1,13}(\.\d{1,2})?$"
+
+
+def _money_text(value: Any) -> Any:
+    """A JSON amount as the schema says it: digits, a point and at most two decimals."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError('an amount is a string of digits, e.g. "1500000.50", not a number')
+    if isinstance(value, str) and not re.fullmatch(MONEY, value):
+        raise ValueError('an amount is written with digits and a point, e.g. "1500000.50"')
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_money_text),
+    Field(ge=0, max_digits=15, decimal_places=2),
+    WithJsonSchema({"type": "string", "pattern": MONEY, "examples": ["1500000.50"]}),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. MXN.")]
 # What a party contributes, or one payment of it: more than nothing.
-PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
+PositiveAmount = Annotated[
+    Decimal,
+    BeforeValidator(_money_text),
+    Field(gt=0, max_digits=15, decimal_places=2),
+    WithJsonSchema({"type": "string", "pattern": POSITIVE_MONEY, "examples": ["500000.00"]}),
+]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 Objective = Annotated[str, Field(min_length=1, max_length=20_000)]
 FollowUpUnit = Annotated[

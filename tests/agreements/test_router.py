@@ -17,6 +17,7 @@ from tests.factories import (
     agreement,
     agreement_payload,
     move,
+    municipio_and_estado,
     ok,
     representative,
     signing_party,
@@ -427,6 +428,17 @@ def test_a_transition_retried_with_its_key_gets_the_first_answer(
     assert client.post(url, json={"to": "in_review"}, headers=keys.legal).status_code == 409
     other = client.post(url, json={"to": "approved"}, headers=headers)
     assert other.status_code == 422  # the key names another request
+
+
+@pytest.mark.parametrize("amount", [1500000.5, 1500000, "1.5e6", " 15", "-1", "1.234"])
+def test_money_is_a_string_of_digits(client: TestClient, keys: Keys, amount: object) -> None:
+    """A JSON number may have lost the cents on the client already; the schema says a string."""
+    signers = municipio_and_estado(client, keys.legal)
+    payload = agreement_payload(signers, amount=None)
+    payload["amount"] = amount
+    refused = client.post(f"{API}/agreements", json=payload, headers=keys.legal)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "body.amount"
 
 
 def test_viewers_write_nothing(client: TestClient, keys: Keys, db: Session) -> None:
