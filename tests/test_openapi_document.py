@@ -6,10 +6,17 @@ Schema names, repeated creations have their schema, and `servers` says where the
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.events.service import emit
+from app.models import Event
+from app.models.enums import EventType
 from tests.conftest import Keys
 from tests.factories import API, agreement, ok
 
@@ -110,3 +117,29 @@ def test_every_action_a_client_may_retry_takes_an_idempotency_key(app: FastAPI) 
         assert "idempotency-key" in names, path
     pades = paths[f"{API}/signatures/{{signature_id}}/sign/pades"]["post"]
     assert "idempotency-key" not in {p["name"] for p in pades.get("parameters", [])}
+
+
+def test_each_event_type_has_its_payload_in_the_webhooks_section(app: FastAPI) -> None:
+    document = app.openapi()
+    assert set(document["webhooks"]) == {t.value for t in EventType}
+    schemas = document["components"]["schemas"]
+    body = document["webhooks"]["agreement.status_changed"]["post"]["requestBody"]
+    envelope = schemas[body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    data = schemas[envelope["properties"]["data"]["$ref"].rsplit("/", 1)[1]]
+    assert set(data["properties"]) == {"folio", "from", "to", "reason"}
+    assert data["additionalProperties"] is False
+
+
+def test_an_event_is_written_only_as_its_type_says(db: Session) -> None:
+    """What the webhooks section promises is what is sent: a payload its model does not
+    describe never reaches the outbox."""
+    with pytest.raises(ValidationError):
+        emit(db, EventType.AGREEMENT_EXPIRED, agreement_id=None, payload={"folio": "X"})
+    with pytest.raises(ValidationError):
+        emit(
+            db,
+            EventType.AGREEMENT_EXPIRED,
+            agreement_id=None,
+            payload={"folio": "X", "expiry_date": "2026-12-31", "secret": "y"},
+        )
+    assert db.scalar(select(func.count()).select_from(Event)) == 0

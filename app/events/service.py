@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.events.payloads import EVENT_DATA
 from app.kit import canonical_json
 from app.models import Event
 from app.models.enums import EventType
@@ -21,7 +22,9 @@ def emit(
     dedupe_key: str | None = None,
 ) -> Event | None:
     """Record that ``type`` happened. With a ``dedupe_key`` the event is written at most once,
-    however many sweeps try at once: None when it already was."""
+    however many sweeps try at once: None when it already was. The payload is what the event
+    type's model (`app.events.payloads`) says, or the event is not written."""
+    EVENT_DATA[type].model_validate(payload)
     event = Event(
         type=type,
         agreement_id=agreement_id,

@@ -2,10 +2,10 @@
 once), list and delete subscriptions, and list, read and re-send their deliveries."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from app import clock
 from app.auth.dependencies import Admin
@@ -14,6 +14,7 @@ from app.db import SessionDep, WritesDep, computes, end_reading
 from app.errors import problem_responses
 from app.events import deliveries, dispatch
 from app.events.deliveries import DeliveryDetail, DeliveryRead, read
+from app.events.payloads import EVENT_DATA
 from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models import WebhookSubscription
 from app.models.enums import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, EventType
@@ -215,38 +216,70 @@ def resend_webhook_delivery(
     return body
 
 
-class EventDelivery(BaseModel):
-    id: int = Field(description="The event's id (also in `Convenios-Event-Id`).")
-    type: EventType
-    created_at: datetime = Field(description="When it happened.")
-    agreement_id: int | None
-    data: dict[str, Any] = Field(
-        description="What the event says: the agreement's `folio` always; `from`, `to` and "
-        "`reason` of a status change; `expiry_date` and `days_left` of an expiry reminder; "
-        "`obligation_id`, `party_id`, `description` and `due_date` of an obligation's events."
+# The `webhooks` section of the OpenAPI document: one entry per event type, with what its
+# `data` says (`app.events.payloads`, checked whenever an event is written).
+
+
+def _delivery_model(event_type: EventType, data: type[BaseModel]) -> type[BaseModel]:
+    """The body POSTed for ``event_type``: the event's envelope around its data."""
+    name = "".join(part.title() for part in event_type.value.replace(".", "_").split("_"))
+    model: type[BaseModel] = create_model(
+        f"{name}Delivery",
+        id=(int, Field(description="The event's id (also in `Convenios-Event-Id`).")),
+        type=(Literal[event_type.value], Field(description="The event's type.")),  # type: ignore[arg-type]
+        created_at=(datetime, Field(description="When it happened.")),
+        agreement_id=(int | None, Field(description="The agreement it is about, if any.")),
+        data=(data, Field(description="What the event says.")),
     )
+    return model
 
 
-@outgoing.post("event", operation_id="event_delivery")
-def event_delivery(
-    body: EventDelivery,
-    convenios_signature: Annotated[
-        str,
-        Header(
-            description="`v1=` and the hex HMAC-SHA256, keyed with the subscription's secret, "
-            "of `Convenios-Timestamp`, `.` and the raw body."
-        ),
-    ],
-    convenios_timestamp: Annotated[
-        int, Header(description="Unix seconds when sent: refuse ones over five minutes old.")
-    ],
-    convenios_delivery: Annotated[
-        int, Header(description="The same on every attempt: ignore repeats.")
-    ],
-    convenios_event: Annotated[EventType, Header()],
-    convenios_event_id: Annotated[int, Header()],
-) -> None:
-    """An event, POSTed to every webhook subscribed to its type
+def _delivery_endpoint(event_type: EventType, body_model: type[BaseModel]) -> Any:
+    def deliver(
+        body: body_model,  # type: ignore[valid-type]
+        convenios_signature: Annotated[
+            str,
+            Header(
+                description="`v1=` and the hex HMAC-SHA256, keyed with the subscription's "
+                "secret, of `Convenios-Timestamp`, `.` and the raw body."
+            ),
+        ],
+        convenios_timestamp: Annotated[
+            int, Header(description="Unix seconds when sent: refuse ones over five minutes old.")
+        ],
+        convenios_delivery: Annotated[
+            int, Header(description="The same on every attempt: ignore repeats.")
+        ],
+        convenios_event: Annotated[EventType, Header(description=f"`{event_type.value}`.")],
+        convenios_event_id: Annotated[int, Header()],
+    ) -> None:
+        """Answer with any 2xx status once it is processed; anything else, a redirect or no
+        answer within the delivery timeout is tried again later."""
 
-    Answer with any 2xx status once it is processed; anything else, a redirect or no answer
-    within the delivery timeout is tried again later."""
+    return deliver
+
+
+_SUMMARIES = {
+    EventType.AGREEMENT_STATUS_CHANGED: "An agreement moved along its lifecycle",
+    EventType.AGREEMENT_EXPIRING: "An agreement in force expires soon (a reminder)",
+    EventType.AGREEMENT_EXPIRED: "An agreement reached its expiry date",
+    EventType.AGREEMENT_RENEWED: "An agreement renewed itself for another period",
+    EventType.OBLIGATION_DUE_SOON: "An obligation falls due soon (a reminder)",
+    EventType.OBLIGATION_OVERDUE: "An obligation passed its due date unfulfilled",
+    EventType.OBLIGATION_FULFILLED: "An obligation was fulfilled",
+    EventType.SIGNATURE_SIGNED: "A representative signed",
+    EventType.DOCUMENT_GENERATED: "A document was generated",
+    EventType.WEBHOOK_TEST: "A test an admin sent to this webhook alone",
+}
+
+for _type, _data in EVENT_DATA.items():
+    outgoing.add_api_route(
+        _type.value,
+        _delivery_endpoint(_type, _delivery_model(_type, _data)),
+        methods=["POST"],
+        operation_id=_type.value.replace(".", "_"),
+        summary=_SUMMARIES[_type],
+        description="POSTed to every webhook subscribed to the event's type, signed (see "
+        "`POST /webhooks`). Answer with any 2xx status once it is processed; anything else, a "
+        "redirect or no answer within the delivery timeout is tried again later.",
+    )

@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import deliveries as events_deliveries
+from app.events.payloads import WebhookTest
 from app.models import Delivery, Event, WebhookSubscription
 from app.models.enums import DeliveryChannel, DeliveryStatus, EventType
 from app.webhooks import http
@@ -158,7 +159,7 @@ def queue_test(
     event = Event(
         type=EventType.WEBHOOK_TEST,
         agreement_id=None,
-        payload={"webhook_id": subscription.id, "message": TEST_MESSAGE},
+        payload=WebhookTest(webhook_id=subscription.id, message=TEST_MESSAGE).model_dump(),
         dispatched_at=now,
     )
     session.add(event)
