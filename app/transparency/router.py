@@ -256,6 +256,7 @@ def upload_public_version(
             document, _ = documents.record_upload(
                 recording, agreement.id, incoming, facts, stored, stage=stage, actor=actor
             )
+            service.check_redacted(document)
             return _answer(recording, agreement, document, public, actor, response, idempotency)
 
 

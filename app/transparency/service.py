@@ -229,6 +229,17 @@ def public_inputs(
     )
 
 
+def check_redacted(document: Document) -> None:
+    """A scan uploaded as a versión pública is a new document of its own kind: the same bytes
+    as one the convenio already has (its signed scan, an annex) are that document, whole, and
+    publishing them would publish what the versión pública exists to withhold."""
+    if document.kind is not DocumentKind.VERSION_PUBLICA:
+        raise Conflict(
+            f"This file is already document {document.id} of the convenio ({document.kind.value}),"
+            " unredacted: upload the redacted scan, with its leyenda de clasificación."
+        )
+
+
 def record_public_version(
     session: Session,
     agreement: Agreement,

@@ -282,6 +282,25 @@ def test_a_convenio_signed_on_paper_gets_the_redacted_scan_as_its_versión_públ
     )
     assert db.scalar(select(func.count()).select_from(Document)) == before
 
+    # The signed scan itself, sent as its versión pública by mistake, is refused: publishing
+    # it would publish everything the versión pública withholds.
+    signed_scan = one_page_pdf("Convenio firmado (escaneo)")
+    ok(
+        client.post(
+            f"{url}/documents/upload",
+            files={"file": ("firmado.pdf", signed_scan, "application/pdf")},
+            data={"kind": "signed_copy"},
+            headers=keys.legal,
+        ),
+        201,
+    )
+    whole = client.post(
+        f"{url}/public-versions/scan",
+        files={"file": ("vp.pdf", signed_scan, "application/pdf")},
+        data=fields,
+        headers=keys.legal,
+    )
+    assert whole.status_code == 409 and "unredacted" in whole.text
     made = ok(
         client.post(f"{url}/public-versions/scan", files=files, data=fields, headers=keys.legal),
         201,
