@@ -79,7 +79,7 @@ def _declare_headers(paths: dict[str, Any], versioned: set[str]) -> None:
     for item in paths.values():
         for operation in item.values():
             for status, response in operation.get("responses", {}).items():
-                headers = response.setdefault("headers", {})
+                headers: dict[str, Any] = {}
                 content = response.get("content", {})
                 reference = content.get("application/json", {}).get("schema", {}).get("$ref")
                 if status == "201":
@@ -90,8 +90,8 @@ def _declare_headers(paths: dict[str, Any], versioned: set[str]) -> None:
                     headers["ETag"] = PDF_ETAG
                 if status == "503":
                     headers["Retry-After"] = RETRY_AFTER
-                if not headers:
-                    del response["headers"]
+                if headers:
+                    response["headers"] = headers
 
 
 def _name_integer_enums(schemas: dict[str, Any]) -> None:

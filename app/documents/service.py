@@ -410,7 +410,7 @@ def plan_public_version(
 ) -> Generation:
     """What generating a versión pública of the signed convenio takes: the template version it
     was signed in (`_version_of`), its content without what ``public`` withholds, and the
-    leyenda; and the versión pública already generated from the same inputs, if any."""
+    leyenda — or the versión pública already generated from the same inputs."""
     version = _version_of(session, agreement)
     if version is None:
         raise Conflict(f"There is no template to write the convenio {agreement.folio} with.")
@@ -418,7 +418,8 @@ def plan_public_version(
     assert template is not None  # template versions belong to a template
     inputs = _inputs(session, agreement, version, PdfVariant.STANDARD, settings, public)
     plan = _plan(session, agreement, template, version, PdfVariant.STANDARD, inputs, public)
-    # Always with its job, even when it exists: rendering it again gives the same bytes.
+    if plan.existing is not None:
+        return plan
     context = _context(inputs, plan.verification_code, settings, draft=False)
     leyenda = {
         **public.leyenda,

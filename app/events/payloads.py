@@ -19,6 +19,8 @@ class _Data(BaseModel):
 
 
 class AgreementStatusChanged(_Data):
+    """An agreement moved along its lifecycle."""
+
     folio: str
     from_: AgreementStatus = Field(alias="from", description="The state it left.")
     to: AgreementStatus
@@ -26,6 +28,8 @@ class AgreementStatusChanged(_Data):
 
 
 class AgreementExpiring(_Data):
+    """An agreement in force expires soon (a reminder)."""
+
     folio: str
     title: str
     expiry_date: date
@@ -34,11 +38,15 @@ class AgreementExpiring(_Data):
 
 
 class AgreementExpired(_Data):
+    """An agreement reached its expiry date."""
+
     folio: str
     expiry_date: date
 
 
 class AgreementRenewed(_Data):
+    """An agreement renewed itself for another period."""
+
     folio: str
     previous_expiry_date: date
     expiry_date: date
@@ -52,18 +60,24 @@ class _Obligation(_Data):
 
 
 class ObligationDueSoon(_Obligation):
+    """An obligation falls due soon (a reminder)."""
+
     days_left: int
 
 
 class ObligationOverdue(_Obligation):
-    pass
+    """An obligation passed its due date unfulfilled."""
 
 
 class ObligationFulfilled(_Obligation):
+    """An obligation was fulfilled."""
+
     note: str | None
 
 
 class SignatureSigned(_Data):
+    """A representative signed."""
+
     signature_id: int
     folio: str
     representative: str = Field(description="Who signed, by name.")
@@ -72,6 +86,8 @@ class SignatureSigned(_Data):
 
 
 class DocumentGenerated(_Data):
+    """A document was generated."""
+
     document_id: int
     folio: str
     sha256: str
@@ -79,6 +95,8 @@ class DocumentGenerated(_Data):
 
 
 class WebhookTest(_Data):
+    """A test an admin sent to this webhook alone."""
+
     webhook_id: int
     message: str
 

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from app.auth.dependencies import Reader
 from app.clock import Today
-from app.config import Settings, get_settings
+from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Unprocessable, problem_responses
 from app.models import Agreement
@@ -157,13 +156,6 @@ class ExportFormat(StrEnum):
     COUNTERPARTS_CSV = "counterparts.csv"
 
 
-def _public_address(session: Session, settings: Settings, agreement: Agreement) -> str | None:
-    """The public address of the convenio's versión pública, once one is published."""
-    if transparency_service.published(session, agreement.id) is None:
-        return None
-    return transparency_service.public_address(settings, agreement.folio)
-
-
 @router.get(
     "/transparency",
     response_class=Response,
@@ -198,6 +190,17 @@ def transparency_export(
     convenios = service.for_transparency(
         session, start=period_start, end=period_end, party_id=party_id
     )
+    # Which of them the public can read: one query for the whole period, not one per row.
+    public = transparency_service.with_public_version(
+        session,
+        [a.id for principal, modifications in convenios for a in (principal, *modifications)],
+    )
+
+    def address(agreement: Agreement) -> str | None:
+        if agreement.id not in public:
+            return None
+        return transparency_service.public_address(settings, agreement.folio)
+
     export = transparency.Export(
         period_start=period_start,
         period_end=period_end,
@@ -206,14 +209,10 @@ def transparency_export(
                 principal,
                 modifications,
                 party_id=party_id,
-                public_version_url=_public_address(session, settings, principal),
+                public_version_url=address(principal),
+                # The newest modificatorio's versión pública that the public can read.
                 modification_url=next(
-                    (
-                        address
-                        for modification in reversed(modifications)
-                        if (address := _public_address(session, settings, modification))
-                    ),
-                    None,
+                    (found for m in reversed(modifications) if (found := address(m))), None
                 ),
             )
             for principal, modifications in convenios

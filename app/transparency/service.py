@@ -5,11 +5,11 @@ A versión pública is of a signed convenio (active, expired or terminated): a d
 a document the public has a right to, and a cancelled one never was signed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -20,7 +20,7 @@ from app.documents.service import PublicInputs
 from app.errors import Conflict, NotFound, Unprocessable
 from app.kit import searchable
 from app.models import Agreement, Classification, Document, PublicVersion
-from app.models.enums import SIGNED_STATUSES, AgreementStatus, ClassifiedPart, DocumentKind
+from app.models.enums import SIGNED_STATUSES, ClassifiedPart, DocumentKind
 from app.transparency.redaction import Withheld
 from app.transparency.schemas import (
     ClassificationCreate,
@@ -56,6 +56,21 @@ def classifications(session: Session, agreement_id: int) -> Sequence[Classificat
     return session.scalars(query).all()
 
 
+def _texts(agreement: Agreement, data: ClassificationCreate) -> list[str]:
+    """The drafter's texts of the kind ``data`` names: cláusulas, antecedentes, or the
+    declarations of its party."""
+    if data.part is ClassifiedPart.CLAUSE:
+        return [clause["text"] for clause in agreement.clauses]
+    if data.part is ClassifiedPart.ANTECEDENT:
+        return list(agreement.antecedents)
+    link = next((p for p in agreement.parties if p.party_id == data.party_id), None)
+    if link is None:
+        raise Unprocessable.field(
+            "body.party_id", f"party {data.party_id} is not a party to this convenio"
+        )
+    return list(link.declarations)
+
+
 def _check_part(session: Session, agreement: Agreement, data: ClassificationCreate) -> None:
     """The part exists in this convenio, is not public by law, and is not classified yet."""
     if data.part is ClassifiedPart.ANNEX:
@@ -70,36 +85,23 @@ def _check_part(session: Session, agreement: Agreement, data: ClassificationCrea
             )
     else:
         assert data.position is not None  # the schema asks for it
-        texts: list[str]
-        if data.part is ClassifiedPart.CLAUSE:
-            clause = (
-                agreement.clauses[data.position - 1]
-                if data.position <= len(agreement.clauses)
-                else None
-            )
-            if clause is not None and any(
-                s in searchable(clause["title"]) for s in _MONEY_SUBJECTS
-            ):
-                raise Unprocessable.field(
-                    "body.position",
-                    f"cláusula {data.position} ({clause['title']}) states the public resources "
-                    "the convenio delivers: they are public by law (Ley General de "
-                    "Transparencia y Acceso a la Información Pública, art. 122)",
-                )
-            texts = [c["text"] for c in agreement.clauses]
-        elif data.part is ClassifiedPart.ANTECEDENT:
-            texts = agreement.antecedents
-        else:
-            link = next((p for p in agreement.parties if p.party_id == data.party_id), None)
-            if link is None:
-                raise Unprocessable.field(
-                    "body.party_id", f"party {data.party_id} is not a party to this convenio"
-                )
-            texts = link.declarations
+        texts = _texts(agreement, data)
         if data.position > len(texts):
             raise Unprocessable.field(
                 "body.position",
                 f"the convenio has {len(texts)} {data.part.value}s; there is no {data.position}",
+            )
+        title = (
+            agreement.clauses[data.position - 1]["title"]
+            if data.part is ClassifiedPart.CLAUSE
+            else ""
+        )
+        if any(subject in searchable(title) for subject in _MONEY_SUBJECTS):
+            raise Unprocessable.field(
+                "body.position",
+                f"cláusula {data.position} ({title}) states the public resources the convenio "
+                "delivers: they are public by law (Ley General de Transparencia y Acceso a la "
+                "Información Pública, art. 122)",
             )
     for existing in classifications(session, agreement.id):
         if (existing.part, existing.position, existing.party_id, existing.document_id) == (
@@ -296,8 +298,6 @@ def publish(
 ) -> PublicVersion:
     """Make ``version`` the convenio's public one (the newest published is what its public
     address serves). Publishing again changes nothing."""
-    if agreement.status is AgreementStatus.CANCELLED:
-        raise Conflict(f"Agreement {agreement.folio} is cancelled: it has no public address.")
     _check_signed(agreement, "publishing a versión pública")
     if version.published_at is not None:
         return version
@@ -313,21 +313,32 @@ def publish(
     return version
 
 
-def published(session: Session, agreement_id: int) -> PublicVersion | None:
-    """The versión pública the public reads: the newest published, while the convenio is
-    signed (active, expired or terminated)."""
-    query = (
+def _published_where(*conditions: ColumnElement[bool]) -> Select[PublicVersion]:
+    """Published versiones públicas of signed convenios (active, expired or terminated)."""
+    return (
         select(PublicVersion)
         .join(Agreement, Agreement.id == PublicVersion.agreement_id)
         .where(
-            PublicVersion.agreement_id == agreement_id,
             PublicVersion.published_at.is_not(None),
             Agreement.status.in_(SIGNED_STATUSES),
+            *conditions,
         )
-        .order_by(PublicVersion.published_at.desc(), PublicVersion.id.desc())
-        .limit(1)
     )
-    return session.scalar(query)
+
+
+def published(session: Session, agreement_id: int) -> PublicVersion | None:
+    """The versión pública the public reads: the newest published, while the convenio is
+    signed."""
+    query = _published_where(PublicVersion.agreement_id == agreement_id)
+    newest = query.order_by(PublicVersion.published_at.desc(), PublicVersion.id.desc())
+    return session.scalar(newest.limit(1))
+
+
+def with_public_version(session: Session, agreement_ids: Collection[int]) -> set[int]:
+    """Which of ``agreement_ids`` the public can read a versión pública of (one query)."""
+    query = _published_where(PublicVersion.agreement_id.in_(agreement_ids))
+    ids = query.with_only_columns(PublicVersion.agreement_id).distinct()
+    return set(session.scalars(ids))
 
 
 def by_folio(session: Session, folio: str) -> tuple[Agreement, PublicVersion, Document]:

@@ -253,24 +253,10 @@ def _delivery_endpoint(event_type: EventType, body_model: type[BaseModel]) -> An
         convenios_event: Annotated[EventType, Header(description=f"`{event_type.value}`.")],
         convenios_event_id: Annotated[int, Header()],
     ) -> None:
-        """Answer with any 2xx status once it is processed; anything else, a redirect or no
-        answer within the delivery timeout is tried again later."""
+        pass  # documentation only: receivers implement it
 
     return deliver
 
-
-_SUMMARIES = {
-    EventType.AGREEMENT_STATUS_CHANGED: "An agreement moved along its lifecycle",
-    EventType.AGREEMENT_EXPIRING: "An agreement in force expires soon (a reminder)",
-    EventType.AGREEMENT_EXPIRED: "An agreement reached its expiry date",
-    EventType.AGREEMENT_RENEWED: "An agreement renewed itself for another period",
-    EventType.OBLIGATION_DUE_SOON: "An obligation falls due soon (a reminder)",
-    EventType.OBLIGATION_OVERDUE: "An obligation passed its due date unfulfilled",
-    EventType.OBLIGATION_FULFILLED: "An obligation was fulfilled",
-    EventType.SIGNATURE_SIGNED: "A representative signed",
-    EventType.DOCUMENT_GENERATED: "A document was generated",
-    EventType.WEBHOOK_TEST: "A test an admin sent to this webhook alone",
-}
 
 for _type, _data in EVENT_DATA.items():
     outgoing.add_api_route(
@@ -278,7 +264,7 @@ for _type, _data in EVENT_DATA.items():
         _delivery_endpoint(_type, _delivery_model(_type, _data)),
         methods=["POST"],
         operation_id=_type.value.replace(".", "_"),
-        summary=_SUMMARIES[_type],
+        summary=(_data.__doc__ or _type.value).rstrip("."),
         description="POSTed to every webhook subscribed to the event's type, signed (see "
         "`POST /webhooks`). Answer with any 2xx status once it is processed; anything else, a "
         "redirect or no answer within the delivery timeout is tried again later.",

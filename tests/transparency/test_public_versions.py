@@ -7,6 +7,7 @@ a person: classified, the versión pública carries none of their text — not h
 over, absent from the PDF — and names each removal, its page and its legal basis in the leyenda.
 """
 
+import csv
 import io
 import re
 from typing import Any
@@ -159,6 +160,16 @@ def test_a_versión_pública_withholds_what_is_classified_and_names_it_in_its_le
     listed = ok(client.get(f"{url}/classifications", headers=keys.viewer))
     assert listed[0]["id"] == bank_account["id"] and len(listed) == 3
 
+    # Reproducible: rendered here from its inputs, it has the bytes the service will keep.
+    agreement = agreements.get(db, created["id"])
+    assert agreement is not None
+    public_inputs = service.public_inputs(
+        db, agreement, PublicVersionCreate.model_validate(LEYENDA)
+    )
+    plan = documents.plan_public_version(db, agreement, public_inputs, settings=get_settings())
+    assert plan.existing is None and plan.job is not None
+    rendered_here = plan.job.run().pdf
+
     first = ok(client.post(f"{url}/public-versions", json=LEYENDA, headers=keys.legal), 201)
     again = client.post(f"{url}/public-versions", json=LEYENDA, headers=keys.legal)
     assert again.status_code == 200 and again.json()["id"] == first["id"]
@@ -166,6 +177,7 @@ def test_a_versión_pública_withholds_what_is_classified_and_names_it_in_its_le
     document = ok(client.get(f"{API}/documents/{first['document_id']}", headers=keys.legal))
     assert document["kind"] == "version_publica" and document["verification_code"]
     pdf = client.get(document["download_url"], headers=keys.legal).content
+    assert pdf == rendered_here
     pages = _text(pdf)
     whole = " ".join(" ".join(pages).split())
     # Removed before layout: no trace of them in the text, nor in the file's bytes.
@@ -193,16 +205,6 @@ def test_a_versión_pública_withholds_what_is_classified_and_names_it_in_its_le
         assert f"[Eliminado {number}]" in pages[page - 1], (number, page)
     assert BASIS in leyenda
 
-    # Reproducible: the same inputs, rendered again here, give the same bytes.
-    agreement = agreements.get(db, created["id"])
-    assert agreement is not None
-    public_inputs = service.public_inputs(
-        db, agreement, PublicVersionCreate.model_validate(LEYENDA)
-    )
-    plan = documents.plan_public_version(db, agreement, public_inputs, settings=get_settings())
-    assert plan.existing is not None and plan.existing.id == document["id"]
-    assert plan.job is not None and plan.job.run().pdf == pdf
-
     # Not public until published; then anyone reads it by the convenio's folio, and verifies it.
     public = f"{API}/public-versions/{signed['folio']}"
     assert client.get(public).status_code == 404
@@ -211,6 +213,18 @@ def test_a_versión_pública_withholds_what_is_classified_and_names_it_in_its_le
     served = client.get(public)
     assert served.status_code == 200 and served.content == pdf
     assert served.headers["content-type"] == "application/pdf"
+    # The transparency export links to it (column 15), for the municipio that reports it.
+    export = client.get(
+        f"{API}/reports/transparency",
+        params={
+            "period_start": signed["effective_date"],
+            "period_end": signed["effective_date"],
+            "party_id": signed["parties"][0]["party"]["id"],
+        },
+        headers=keys.viewer,
+    )
+    [row] = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))[1:]
+    assert row[14] == published["public_url"] and row[15] == ""
     verified = ok(client.get(f"{API}/verify/{document['verification_code']}"))
     assert verified["known"] and verified["document"]["kind"] == "version_publica"
     page = client.get(
