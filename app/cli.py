@@ -138,14 +138,18 @@ def storage_scrub(args: argparse.Namespace) -> int:
 def sweep(args: argparse.Namespace) -> int:
     from app.clock import today
     from app.events.dispatch import dispatch_now
+    from app.obligations.scheduled import after_sweep
     from app.obligations.scheduled import sweep as run_sweep
 
     day = args.today or today()
     settings = get_settings()
     report = _in_transaction(lambda session: run_sweep(session, today=day, settings=settings))
+    after_sweep(get_engine(), settings, report)
     print(
         f"{day.isoformat()}: {report.overdue} obligations overdue, {report.expired} agreements "
-        f"expired, {report.renewed} renewed, {report.reminders} reminders"
+        f"expired, {report.renewed} renewed, {report.reminders} reminders, "
+        f"{report.constancias} constancias de firmas issued, "
+        f"{report.invitation_reminders} reminders to sign"
     )
     if args.no_deliver:
         return 0

@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "Convenios <no-responder@localhost>"
+    # Invitations to sign: how long a link works, how often a pending signer whose turn has
+    # come is reminded (a new link each time; 0: never), how long the session a link opens
+    # lasts, and how many wrong or spent links one address may try in a quarter of an hour.
+    invitation_valid_hours: int = Field(default=72, ge=1, le=30 * 24)
+    invitation_reminder_days: int = Field(default=3, ge=0, le=60)
+    signing_session_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    token_attempts: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("database_url")
     @classmethod

@@ -2,13 +2,13 @@
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -159,6 +159,17 @@ def problem_response(
     )
 
 
+# Pages for people answer in HTML, not with problem documents: the application registers, as
+# `app.state.page_errors`, what turns a status into a page for the paths that are pages (None
+# for the others).
+PageErrors = Callable[[Request, int], Response | None]
+
+
+def _as_page(request: Request, status: int) -> Response | None:
+    render: PageErrors | None = getattr(request.app.state, "page_errors", None)
+    return render(request, status) if render is not None else None
+
+
 def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -175,8 +186,10 @@ def _invalid_param(error: dict[str, Any]) -> InvalidParam:
     return InvalidParam(field=_location(loc), message=str(error.get("msg", "invalid value")))
 
 
-async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
+    if (page := _as_page(request, exc.status)) is not None:
+        return page
     return problem_response(
         request,
         status=exc.status,
@@ -188,8 +201,10 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if (page := _as_page(request, 422)) is not None:
+        return page
     errors = [_invalid_param(error) for error in exc.errors()]
     summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
     return problem_response(
@@ -197,8 +212,10 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if (page := _as_page(request, exc.status_code)) is not None:
+        return page
     slug = {
         400: "bad-request",
         404: "not-found",
@@ -231,7 +248,7 @@ def _methods_of(request: Request) -> list[str]:
     return sorted({m for pattern, methods in patterns if pattern.match(path) for m in methods})
 
 
-async def _on_stale_data(request: Request, exc: Exception) -> JSONResponse:
+async def _on_stale_data(request: Request, exc: Exception) -> Response:
     # A versioned UPDATE (or DELETE) matched no row: another request changed the row after
     # this one read it. The transaction has been rolled back; the client can read and retry.
     assert isinstance(exc, StaleDataError)
@@ -243,7 +260,7 @@ async def _on_stale_data(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_integrity_error(request: Request, exc: Exception) -> Response:
     # A constraint refused the write, typically because a concurrent request committed a
     # conflicting row first. The transaction has been rolled back; no internals are shown.
     assert isinstance(exc, IntegrityError)
@@ -257,9 +274,11 @@ async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
     # Logged with its trace for the operator; the client gets no internals.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    if (page := _as_page(request, 500)) is not None:
+        return page
     return problem_response(
         request, status=500, slug="internal-error", detail="An unexpected error occurred."
     )

@@ -30,10 +30,17 @@ from app.events.dispatch import dispatch_periodically
 from app.events.router import router as email_deliveries_router
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
+from app.invitations.router import router as invitations_router
 from app.middleware import BodyPolicy, SecurityHeaders
 from app.obligations.router import router as obligations_router
 from app.obligations.scheduled import sweep_periodically
 from app.openapi import for_integrators
+from app.pages.assets import router as page_assets_router
+from app.pages.efirma import router as efirma_pages_router
+from app.pages.html import error_page
+from app.pages.logs import hide_links
+from app.pages.signing import router as signing_pages_router
+from app.pages.verification import router as verification_pages_router
 from app.parties.router import router as parties_router
 from app.reports.router import router as reports_router
 from app.signatures.router import router as signatures_router
@@ -84,6 +91,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         # The served application sweeps and delivers events by itself; one built around a
         # given engine (tests, benchmarks, scripts) does so only when told to.
         served = engine is None
+        hide_links()  # after the server has set up its loggers
         async with anyio.create_task_group() as tasks:
             if served and settings.sweep_interval_minutes > 0:
                 tasks.start_soon(sweep_periodically, app.state.engine, settings)
@@ -117,6 +125,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or get_engine()
     install_error_handlers(app)
+    app.state.page_errors = error_page
     install_replay_handler(app)
 
     upload_routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
@@ -130,6 +139,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         templates_router,
         documents_router,
         signatures_router,
+        invitations_router,
         obligations_router,
         calendar_router,
         calendar_feed_router,
@@ -146,6 +156,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
         upload_routes += [
             (compile_path(API_PREFIX + route.path)[0], frozenset(route.methods or ()))
+            for route in router.routes
+            if isinstance(route, APIRoute) and _reads_form(route)
+        ]
+
+    # The pages for people: outside the API and its document, forms sent as multipart.
+    # The e.firma page before the signing page's `/firmar/{token}`.
+    for router in (
+        page_assets_router,
+        efirma_pages_router,
+        signing_pages_router,
+        verification_pages_router,
+    ):
+        app.include_router(router)
+        upload_routes += [
+            (compile_path(route.path)[0], frozenset(route.methods or ()))
             for route in router.routes
             if isinstance(route, APIRoute) and _reads_form(route)
         ]

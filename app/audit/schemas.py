@@ -10,14 +10,18 @@ from app.schemas import ReadSchema
 
 
 class AuditActor(BaseModel):
-    """Who acted: an API key's holder, or the operator at the command line (`cli`)."""
+    """Who acted: an API key's holder, the operator at the command line (`cli`), or a
+    representative through an invitation's link on the signing page (`invitation`)."""
 
-    type: Literal["api_key", "cli"]
+    type: Literal["api_key", "cli", "invitation"]
     api_key_id: int | None
     name: str
     role: Role
     representative_id: int | None = Field(
         default=None, description="For a signatory's key: the representative it acts as."
+    )
+    invitation_id: int | None = Field(
+        default=None, description="For `invitation`: the invitation whose link was used."
     )
 
 

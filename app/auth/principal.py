@@ -12,6 +12,8 @@ class Principal:
     name: str
     api_key_id: int | None = None
     representative_id: int | None = None
+    # A representative acting through an invitation's link (the signing page), not a key.
+    invitation_id: int | None = None
     # Where the request came from, kept with every audit event it causes.
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -21,13 +23,17 @@ class Principal:
 
     def as_actor(self) -> dict[str, Any]:
         """The actor as the audit trail records it."""
-        return {
-            "type": "api_key" if self.api_key_id is not None else "cli",
+        kind = "api_key" if self.api_key_id is not None else "cli"
+        actor: dict[str, Any] = {
+            "type": "invitation" if self.invitation_id is not None else kind,
             "api_key_id": self.api_key_id,
             "name": self.name,
             "role": self.role.value,
             "representative_id": self.representative_id,
         }
+        if self.invitation_id is not None:
+            actor["invitation_id"] = self.invitation_id
+        return actor
 
 
 def operator(command: str) -> Principal:

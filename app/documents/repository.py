@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, select
+from sqlalchemy import ColumnElement, and_, case, exists, select
 from sqlalchemy.orm import Session
 
-from app.models import Document
-from app.models.enums import DocumentOrigin
+from app.models import Agreement, Document
+from app.models.enums import SIGNED_STATUSES, DocumentKind, DocumentOrigin
 
 
 def get(session: Session, document_id: int) -> Document | None:
@@ -30,14 +30,53 @@ def by_content(session: Session, agreement_id: int, sha256: str) -> Document | N
 
 
 def generated(session: Session, agreement_id: int) -> Sequence[Document]:
-    """The agreement's generated convenios, newest first."""
+    """The agreement's generated convenios, newest first (not its constancia de firmas, which
+    the service generates too)."""
     return session.scalars(
         select(Document)
         .where(
             Document.agreement_id == agreement_id,
             Document.origin == DocumentOrigin.GENERATED,
+            Document.kind != DocumentKind.CONSTANCIA,
         )
         .order_by(Document.id.desc())
+    ).all()
+
+
+def _constancia_of_signed(agreement_id: object, signed_document_id: object) -> ColumnElement[bool]:
+    # A constancia is issued after the signed convenio it is of exists, so it is a newer row
+    # (ids only grow; documents are never deleted): that tells one of the convenio signed now
+    # from one of an earlier signed document, should a convenio ever be signed twice.
+    return and_(
+        Document.agreement_id == agreement_id,
+        Document.kind == DocumentKind.CONSTANCIA,
+        Document.id > signed_document_id,
+    )
+
+
+def constancia(session: Session, agreement_id: int, signed_document_id: int) -> Document | None:
+    """The constancia de firmas issued for the agreement's signed convenio, if any."""
+    return session.scalars(
+        select(Document)
+        .where(_constancia_of_signed(agreement_id, signed_document_id))
+        .order_by(Document.id)
+        .limit(1)
+    ).one_or_none()
+
+
+def without_constancia(session: Session, *, limit: int) -> Sequence[int]:
+    """Signed agreements (active, expired, terminated) whose signed convenio has no constancia
+    de firmas yet, oldest first, at most ``limit``."""
+    issued = exists().where(_constancia_of_signed(Agreement.id, Agreement.signed_document_id))
+    return session.scalars(
+        select(Agreement.id)
+        .where(
+            Agreement.status.in_(SIGNED_STATUSES),
+            Agreement.signed_document_id.is_not(None),
+            ~issued,
+        )
+        .order_by(Agreement.id)
+        .limit(limit)
     ).all()
 
 

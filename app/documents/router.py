@@ -16,7 +16,7 @@ from app.db import SessionDep, WritesDep, computes, end_reading
 from app.documents import delivery, repository, service, verification
 from app.documents.blobs import staging
 from app.documents.inspection import HEADER_WINDOW
-from app.documents.runners import crypto_runner, get_storage, inspect_runner, render_runner
+from app.documents.runners import get_storage, inspect_runner, render_runner
 from app.documents.schemas import (
     DocumentGenerate,
     DocumentRead,
@@ -30,11 +30,9 @@ from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
 from app.models.enums import DocumentKind
+from app.pages import verification as pages
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import MAX_ID, Id, QueryText
-from app.signatures.schemas import SignatureReportRead
-from app.signatures.trust import configured_trust
-from app.signatures.verification import reports as signature_reports
 from app.templates.schemas import TEMPLATE_KEY
 
 router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 422))
@@ -301,16 +299,6 @@ def download_document(
     )
 
 
-def _embedded(document: Document) -> list[SignatureReportRead]:
-    """The signatures ``document`` carries, validated against the configured trust roots."""
-    return signature_reports(
-        service.content(get_storage(), document),
-        sha256=document.sha256,
-        trust=configured_trust(),
-        crypto=crypto_runner(),
-    )
-
-
 Reference = Annotated[
     str,
     Path(
@@ -334,9 +322,9 @@ def verify_reference(
     and who signs for them. A browser (`Accept: text/html`, as when a phone opens the QR code)
     gets the same facts as a page in Spanish.
     """
-    found = verification.by_reference(session, reference, _embedded)
+    found = verification.by_reference(session, reference, verification.embedded_signatures)
     if "text/html" in request.headers.get("accept", ""):
-        return HTMLResponse(verification.page(found))
+        return pages.render(found, request)
     return found
 
 
@@ -351,4 +339,4 @@ def verify_file(
     if b"%PDF-" not in file.file.read(HEADER_WINDOW):
         raise problem(415, "not-a-pdf", "Upload a PDF file: convenios issues only PDFs.")
     file.file.seek(0)
-    return verification.by_sha256(session, sha256_of(file.file), _embedded)
+    return verification.by_sha256(session, sha256_of(file.file), verification.embedded_signatures)

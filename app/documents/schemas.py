@@ -108,6 +108,20 @@ class VerifiedAgreement(BaseModel):
     signed_document_sha256: str | None = Field(
         description="Once every party has signed: the SHA-256 of the signed convenio."
     )
+    constancia: "VerifiedLink | None" = Field(
+        default=None,
+        description="Once every party has signed: the constancia de firmas the service issued "
+        "(who signed, how, in what order and when), to verify in turn. Its content holds "
+        "personal data and is downloaded with a key.",
+    )
+
+
+class VerifiedLink(BaseModel):
+    """Another document to verify: its digest, its printed code and its verification address."""
+
+    sha256: str
+    verification_code: str | None
+    verification_url: str
 
 
 class PublicSigner(BaseModel):

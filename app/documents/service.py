@@ -593,6 +593,10 @@ def check_upload(agreement: Agreement, incoming: Upload, *, public_version: bool
     with its leyenda de clasificación (`public_version`), never as a bare document."""
     if incoming.kind is DocumentKind.CONVENIO:
         raise Unprocessable.field("body.kind", "convenio documents are generated, not uploaded")
+    if incoming.kind is DocumentKind.CONSTANCIA:
+        raise Unprocessable.field(
+            "body.kind", "a constancia de firmas is issued by the service, not uploaded"
+        )
     if (incoming.kind is DocumentKind.VERSION_PUBLICA) != public_version:
         raise Unprocessable.field(
             "body.kind",
@@ -675,11 +679,15 @@ _FILE_KINDS = {
     DocumentKind.SIGNED_COPY: "copia-firmada",
     DocumentKind.EVIDENCE: "evidencia",
     DocumentKind.CABILDO_ACTA: "acta-cabildo",
+    DocumentKind.VERSION_PUBLICA: "version-publica",
+    DocumentKind.CONSTANCIA: "constancia-de-firmas",
 }
 
 
 def filename(document: Document, folio: str) -> str:
     """The download's file name, from the folio: ``CONV-2026-0007_convenio_v3.pdf``."""
+    if document.kind is DocumentKind.CONSTANCIA:
+        return f"{folio}_{_FILE_KINDS[document.kind]}.pdf"
     if document.origin is DocumentOrigin.GENERATED:
         archival = "_pdfa" if document.variant is PdfVariant.PDF_A_3B else ""
         return f"{folio}_convenio_v{document.agreement_version}{archival}.pdf"

@@ -9,25 +9,29 @@ Posesión de Sujetos Obligados, DOF 20/03/2025, art. 3 fr. IX), and so confident
 import re
 from collections.abc import Callable
 
-from jinja2 import Environment, StrictUndefined
 from sqlalchemy.orm import Session
 
 from app.agreements import repository as agreements
+from app.config import get_settings
 from app.documents import repository
-from app.documents.formatting import long_date
+from app.documents.runners import crypto_runner, get_storage
 from app.documents.schemas import (
     PublicSignatureReport,
     PublicSigner,
     Verification,
     VerifiedAgreement,
     VerifiedDocument,
+    VerifiedLink,
     VerifiedSignatory,
     VerifiedSignature,
 )
+from app.documents.service import content, verification_url
 from app.models import Agreement, Document
 from app.models.enums import DocumentOrigin
 from app.signatures import repository as signatures
 from app.signatures.schemas import SignatureReportRead
+from app.signatures.trust import configured_trust
+from app.signatures.verification import reports as signature_reports
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -75,11 +79,36 @@ def _agreement(session: Session, agreement: Agreement) -> VerifiedAgreement:
             for signature in signatures.for_agreement(session, agreement.id)
         ],
         signed_document_sha256=signed.sha256 if signed else None,
+        constancia=_constancia(session, agreement),
+    )
+
+
+def _constancia(session: Session, agreement: Agreement) -> VerifiedLink | None:
+    if agreement.signed_document_id is None:
+        return None
+    issued = repository.constancia(session, agreement.id, agreement.signed_document_id)
+    if issued is None:
+        return None
+    reference = issued.verification_code or issued.sha256
+    return VerifiedLink(
+        sha256=issued.sha256,
+        verification_code=issued.verification_code,
+        verification_url=verification_url(get_settings().public_url, reference),
     )
 
 
 # The signatures a document carries, validated (the caller knows the workers and trust roots).
 Embedded = Callable[[Document], list[SignatureReportRead]]
+
+
+def embedded_signatures(document: Document) -> list[SignatureReportRead]:
+    """The signatures ``document`` carries, validated against the configured trust roots."""
+    return signature_reports(
+        content(get_storage(), document),
+        sha256=document.sha256,
+        trust=configured_trust(),
+        crypto=crypto_runner(),
+    )
 
 
 def _signers(agreement: Agreement | None) -> dict[str, tuple[str, str]]:
@@ -165,108 +194,3 @@ def by_reference(session: Session, reference: str, embedded: Embedded) -> Verifi
         return by_sha256(session, reference, embedded)
     found = repository.for_verification(session, code=_code(reference))
     return _answer(session, found, None, embedded)
-
-
-# What a person who scans the QR code reads: the same facts, in Spanish, as a small page.
-_STATUS = {
-    "draft": "borrador",
-    "in_review": "en revisión",
-    "approved": "aprobado",
-    "in_signature": "en firma",
-    "active": "vigente",
-    "expired": "vencido",
-    "terminated": "terminado",
-    "cancelled": "cancelado",
-}
-_KIND = {
-    "colaboracion": "convenio de colaboración",
-    "coordinacion": "convenio de coordinación",
-    "concertacion": "convenio de concertación",
-    "subsidiariedad": "convenio de subsidiariedad",
-    "especifico": "convenio específico",
-    "modificatorio": "convenio modificatorio",
-}
-_ENVIRONMENT = Environment(autoescape=True, undefined=StrictUndefined)
-_ENVIRONMENT.filters["long_date"] = long_date
-_PAGE = _ENVIRONMENT.from_string(
-    """<!doctype html>
-<html lang="es-MX"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Verificación de documento — convenios</title>
-<style>body{font-family:serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-.si{color:#1b5e20}.no{color:#b71c1c}dt{font-weight:bold}code{word-break:break-all}</style>
-</head><body>
-{% if v.known %}
-<h1 class="si">Documento {{ "emitido por" if v.document.issued_by_service
-else "registrado en" }} el sistema de convenios</h1>
-{% if v.document.kind.value == "version_publica" %}<p>Este archivo es la versión pública del
-convenio: se omitieron las partes clasificadas y los datos personales que señala su leyenda de
-clasificación, en su última página.</p>
-{% elif v.document.origin.value == "signed" %}<p>Este archivo es el convenio firmado por las
-partes: el documento que emitió el sistema con sus firmas electrónicas avanzadas, o las copias
-con firma autógrafa que entregaron.</p>
-{% elif not v.document.issued_by_service %}<p>Este archivo fue incorporado al expediente del
-convenio (anexo, copia firmada o evidencia); no fue generado por el sistema.</p>{% endif %}
-<dl>
-<dt>Folio</dt><dd>{{ v.agreement.folio }}</dd>
-<dt>Título</dt><dd>{{ v.agreement.title }}</dd>
-<dt>Tipo</dt><dd>{{ kind }}</dd>
-<dt>Estado</dt><dd>{{ status }}</dd>
-<dt>Vigencia</dt><dd>del {{ v.agreement.effective_date|long_date }}{% if v.agreement.expiry_date
-%} al {{ v.agreement.expiry_date|long_date }}{% endif %}</dd>
-{% if v.agreement.signed_on %}<dt>Fecha de firma</dt>
-<dd>{{ v.agreement.signed_on|long_date }}</dd>{% endif %}
-<dt>Partes</dt><dd><ul>{% for p in v.agreement.parties %}<li>{{ p }}</li>{% endfor %}</ul></dd>
-<dt>Firmantes</dt><dd><ul>{% for s in v.agreement.signatories %}<li>{{ s.full_name }},
-{{ s.position }} ({{ s.party }})</li>{% endfor %}</ul></dd>
-{% if v.agreement.signing %}<dt>Firmas</dt><dd><ul>{% for s in v.agreement.signing %}
-<li>{{ s.full_name }} ({{ s.party }}): {{ signature_status[s.status.value] }}
-{%- if s.method %}, {{ methods[s.method.value] }}{% endif %}
-{%- if s.decided_at %}, el {{ s.decided_at.date()|long_date }}{% endif %}</li>
-{%- endfor %}</ul></dd>{% endif %}
-{% if v.agreement.signed_document_sha256 %}<dt>Convenio firmado (SHA-256)</dt>
-<dd><code>{{ v.agreement.signed_document_sha256 }}</code></dd>{% endif %}
-{% if v.signatures %}<dt>Firmas electrónicas avanzadas en este archivo</dt><dd><ul>
-{% for s in v.signatures %}<li class="{{ 'si' if s.ok else 'no' }}">{{ s.signer.name }}
-{%- if s.signer.position %}, {{ s.signer.position }} ({{ s.signer.party }}){% endif %}:
-{{ "válida" if s.ok else "no válida" }}.
-Íntegra: {{ yes_no(s.intact) }}; cubre el documento: {{ yes_no(s.covers_document) }};
-certificado de confianza: {{ yes_no(s.trusted) }}; vigente al firmar:
-{{ yes_no(s.certificate_valid_at_signing) }}; sello de tiempo confiable:
-{{ yes_no(s.timestamp_trusted) }}.</li>{% endfor %}</ul></dd>{% endif %}
-<dt>Páginas</dt><dd>{{ v.document.pages }}</dd>
-<dt>SHA-256</dt><dd><code>{{ v.document.sha256 }}</code></dd>
-</dl>
-{% else %}
-<h1 class="no">Documento no reconocido</h1>
-<p>Ningún documento emitido o registrado por el sistema de convenios corresponde a esta
-referencia. Revise el código o la dirección que aparece junto al código QR.</p>
-{% endif %}
-</body></html>
-"""
-)
-
-
-_SIGNATURE_STATUS = {"pending": "pendiente", "signed": "firmó", "declined": "declinó"}
-_METHODS = {
-    "electronic": "aceptación electrónica",
-    "autografa": "firma autógrafa",
-    "pades": "firma electrónica avanzada",
-}
-
-
-def _yes_no(value: bool) -> str:
-    return "sí" if value else "no"
-
-
-def page(verification: Verification) -> str:
-    """The verification as a page in Spanish, for people who open the QR code's address."""
-    agreement = verification.agreement
-    return _PAGE.render(
-        v=verification,
-        signature_status=_SIGNATURE_STATUS,
-        methods=_METHODS,
-        yes_no=_yes_no,
-        status=_STATUS[agreement.status.value] if agreement else "",
-        kind=_KIND[agreement.kind.value] if agreement else "",
-    )

@@ -36,7 +36,7 @@ from app.webhooks.http import Outcome
 REMINDERS = frozenset(
     {EventType.AGREEMENT_EXPIRING, EventType.OBLIGATION_DUE_SOON, EventType.OBLIGATION_OVERDUE}
 )
-_SIGN_OFF = (
+SIGN_OFF = (
     "Este es un mensaje automático del sistema de convenios; por favor no responda a este correo."
 )
 
@@ -104,11 +104,11 @@ def compose(
     # Lets mail programs and people tell which event a message reminds of.
     message["X-Convenios-Event"] = f"{event.type.value} {event.id}"
     # Quoted-printable: accents pass through any relay, 8BITMIME or not.
-    message.set_content(f"{recipient.greeting}\n\n{body}\n\n{_SIGN_OFF}\n", cte="quoted-printable")
+    message.set_content(f"{recipient.greeting}\n\n{body}\n\n{SIGN_OFF}\n", cte="quoted-printable")
     return message
 
 
-def _party_names(session: Session, agreement: Agreement) -> str:
+def party_names(session: Session, agreement: Agreement) -> str:
     names = list(
         session.scalars(
             select(Party.name)
@@ -131,7 +131,7 @@ def _expiring(session: Session, agreement: Agreement, payload: dict[str, Any]) -
     subject = f"Recordatorio: el convenio {agreement.folio} vence el {long_date(expiry)}"
     body = (
         f"Le recordamos que el convenio {agreement.folio}, «{agreement.title}», celebrado "
-        f"entre {_party_names(session, agreement)}, vence el {long_date(expiry)} "
+        f"entre {party_names(session, agreement)}, vence el {long_date(expiry)} "
         f"({_days_left(payload['days_left'])}).\n\n{_renewal(agreement, expiry)}"
     )
     return subject, body

@@ -17,6 +17,7 @@ from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
 from app.models.document import BlobLease, Document
 from app.models.event import Event
 from app.models.idempotency import IdempotencyRecord
+from app.models.invitation import DevicePreparation, Invitation, SigningSession
 from app.models.obligation import Obligation
 from app.models.party import Party, Representative
 from app.models.signature import Signature
@@ -37,10 +38,12 @@ __all__ = [
     "Classification",
     "Delivery",
     "DeliveryAttempt",
+    "DevicePreparation",
     "Document",
     "Event",
     "FolioCounter",
     "IdempotencyRecord",
+    "Invitation",
     "Municipality",
     "Obligation",
     "Party",
@@ -48,6 +51,7 @@ __all__ = [
     "Publication",
     "Representative",
     "Signature",
+    "SigningSession",
     "Template",
     "TemplateVersion",
     "WebhookSubscription",

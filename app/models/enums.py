@@ -179,6 +179,10 @@ class DocumentKind(StrEnum):
     # The convenio with its classified parts removed, for the public (LGTAIP art. 3 fr. XXI):
     # generated from the data, or a redacted scan of a convenio signed on paper.
     VERSION_PUBLICA = "version_publica"
+    # Issued by the service when the last party signs: who signed, how, when and from where,
+    # in the order followed (`app.signatures.constancia`). A document apart from the signed
+    # convenio, whose PAdES signatures must keep covering their whole file.
+    CONSTANCIA = "constancia"
 
 
 class ClassifiedPart(StrEnum):

@@ -1,9 +1,11 @@
-"""The sweep: overdue obligations, expired and renewed agreements, and reminders.
+"""The sweep: overdue obligations, expired and renewed agreements, reminders, the constancias
+de firmas still missing, and reminders to sign.
 
 It runs from `convenios sweep` and periodically inside `convenios serve`, with "today" passed in
 (tests drive it with any date). It is idempotent: every change is decided on rows locked and
 read afresh, so a second run — or two at once — finds nothing left to change, and every
-reminder carries a key that the database keeps unique, so none is written twice.
+reminder carries a key that the database keeps unique, so none is written twice. The
+constancias are rendered after its transaction, never inside it (`issue_constancias`).
 """
 
 import logging
@@ -20,13 +22,17 @@ from app.audit import service as audit
 from app.auth.principal import Principal, operator
 from app.clock import today
 from app.config import Settings
-from app.db import session_factory
+from app.db import Writes, session_factory
+from app.documents.runners import render_runner
+from app.documents.storage import storage_for
 from app.events.service import emit
+from app.invitations.reminders import send_reminders
 from app.models import Agreement, Obligation
 from app.models.base import touch
 from app.models.enums import AgreementStatus, EventType, ObligationStatus, RenewalMode
 from app.obligations.recurrence import add_months
 from app.obligations.service import event_payload
+from app.signatures import constancia
 
 logger = logging.getLogger("convenios")
 
@@ -37,6 +43,8 @@ class SweepReport:
     expired: int = 0
     renewed: int = 0
     reminders: int = 0
+    constancias: int = 0
+    invitation_reminders: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -205,10 +213,33 @@ def _remind(session: Session, today: date, settings: Settings, report: SweepRepo
             report.reminders += 1
 
 
+def issue_constancias(engine: Engine, settings: Settings) -> int:
+    """The constancias de firmas missing (`constancia.issue_missing`), a bounded number per
+    sweep: each rendered with no transaction open, then recorded in a short one."""
+    return constancia.issue_missing(
+        session_factory(engine, write=False),
+        Writes(session_factory(engine, write=True)),
+        actor=operator("sweep"),
+        settings=settings,
+        storage=storage_for(settings.storage_url),
+        # The pool only when there is something to render: most sweeps have nothing.
+        render=lambda job: render_runner()(job),
+    )
+
+
+def after_sweep(engine: Engine, settings: Settings, report: SweepReport) -> None:
+    """What follows the sweep's transaction, each step in short transactions of its own: the
+    constancias missing, and reminders to sign with new links (emails wait on no lock)."""
+    report.constancias = issue_constancias(engine, settings)
+    report.invitation_reminders = send_reminders(session_factory(engine, write=True), settings)
+
+
 def sweep_now(engine: Engine, settings: Settings) -> SweepReport:
-    """One sweep for today, in its own transaction."""
+    """One sweep for today, in its own transaction; then what follows it."""
     with session_factory(engine, write=True)() as session, session.begin():
-        return sweep(session, today=today(), settings=settings)
+        report = sweep(session, today=today(), settings=settings)
+    after_sweep(engine, settings, report)
+    return report
 
 
 async def sweep_periodically(engine: Engine, settings: Settings) -> None:
@@ -218,11 +249,14 @@ async def sweep_periodically(engine: Engine, settings: Settings) -> None:
         try:
             report = await anyio.to_thread.run_sync(sweep_now, engine, settings)
             logger.info(
-                "sweep: %d overdue, %d expired, %d renewed, %d reminders",
+                "sweep: %d overdue, %d expired, %d renewed, %d reminders, %d constancias, "
+                "%d reminders to sign",
                 report.overdue,
                 report.expired,
                 report.renewed,
                 report.reminders,
+                report.constancias,
+                report.invitation_reminders,
             )
         except Exception:
             logger.exception(

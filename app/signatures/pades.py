@@ -27,7 +27,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from asn1crypto import (  # type: ignore[import-untyped,unused-ignore]
     cms,
@@ -53,7 +53,9 @@ from pyhanko.sign.diff_analysis import (
     SuspiciousModification,
 )
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
@@ -246,7 +248,7 @@ class SignJob:
 
     async def _run(self) -> SignedPdf:
         signer = _load_credentials(self.credentials)
-        chain = await _check_signer(signer, self.trust, self.at)
+        chain = await _check_signer(signer.certificate, signer.extra, self.trust, self.at)
         signed = await self._sign(signer, chain)
         report = next(
             r for r in await _validate(signed, self.trust, self.at) if r.field == self.field_name
@@ -262,25 +264,9 @@ class SignJob:
         return SignedPdf(pdf=signed, report=report)
 
     async def _sign(self, signer: "_Signer", chain: Sequence[x509.Certificate]) -> bytes:
-        try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(self.pdf))
-            filled = list(
-                fields.enumerate_sig_fields(
-                    writer.prev, filled_status=True, with_name=self.field_name
-                )
-            )
-        except Exception as error:  # hostile input: whatever pyHanko raises means "unreadable"
-            raise SignaturesUnreadable("The PDF cannot be read for signing.") from error
-        if filled:
-            raise FieldInUse(f"The PDF already has a signature in field {self.field_name!r}.")
-        pdf_signer = signers.PdfSigner(
-            signers.PdfSignatureMetadata(
-                field_name=self.field_name,
-                md_algorithm="sha256",
-                subfilter=fields.SigSeedSubFilter.PADES,
-                reason=self.reason,
-                location=self.location,
-            ),
+        writer = _writer(self.pdf, self.field_name)
+        pdf_signer = _pdf_signer(
+            self,
             signers.SimpleSigner(
                 signing_cert=signer.certificate,
                 signing_key=signer.key,
@@ -288,9 +274,6 @@ class SignJob:
                 cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
                 embed_roots=False,
             ),
-            timestamper=_Timestamper(self.tsa_url, self.timeout) if self.tsa_url else None,
-            # No box: an invisible field (the convenio's pages show the signatories already).
-            new_field_spec=fields.SigFieldSpec(sig_field_name=self.field_name),
         )
         try:
             signed = await _sign_at(pdf_signer, writer, self.at)
@@ -299,6 +282,181 @@ class SignJob:
         if not signed.startswith(self.pdf):
             raise RuntimeError("pyHanko rewrote the file instead of appending to it")
         return signed
+
+
+class _Placement(Protocol):
+    """Where and why a signature goes: what `_pdf_signer` reads of a job."""
+
+    @property
+    def field_name(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def location(self) -> str | None: ...
+    @property
+    def tsa_url(self) -> str | None: ...
+    @property
+    def timeout(self) -> float: ...
+
+
+def _writer(pdf: bytes, field_name: str) -> IncrementalPdfFileWriter:
+    """A writer that appends to ``pdf``, whose field ``field_name`` must not be signed yet."""
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        filled = list(
+            fields.enumerate_sig_fields(writer.prev, filled_status=True, with_name=field_name)
+        )
+    except Exception as error:  # hostile input: whatever pyHanko raises means "unreadable"
+        raise SignaturesUnreadable("The PDF cannot be read for signing.") from error
+    if filled:
+        raise FieldInUse(f"The PDF already has a signature in field {field_name!r}.")
+    return writer
+
+
+def _pdf_signer(job: _Placement, signer: signers.Signer) -> signers.PdfSigner:
+    return signers.PdfSigner(
+        signers.PdfSignatureMetadata(
+            field_name=job.field_name,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=job.reason,
+            location=job.location,
+        ),
+        signer,
+        timestamper=_Timestamper(job.tsa_url, job.timeout) if job.tsa_url else None,
+        # No box: an invisible field (the convenio's pages show the signatories already).
+        new_field_spec=fields.SigFieldSpec(sig_field_name=job.field_name),
+    )
+
+
+# --- Signing on the signer's device ----------------------------------------------------------
+# The private key never leaves the signer's device: the service prepares the signature over the
+# exact PDF (its byte ranges digested, the CMS signed attributes built), hands over only those
+# attributes to be signed, and completes the PDF with the signature value that comes back.
+
+
+@dataclass(frozen=True)
+class ToSign:
+    """A signature prepared for a device to make, and what completing it needs."""
+
+    prepared_pdf: bytes = field(repr=False)  # the PDF with the signature's place reserved
+    reserved_start: int
+    reserved_end: int
+    document_digest: bytes  # SHA-256 over the byte ranges
+    signed_attributes: bytes  # DER: the device signs these bytes (SHA-256, RSA PKCS#1 v1.5)
+    certificate: bytes  # DER
+    chain: tuple[bytes, ...]  # DER intermediates of the validated path
+    signer: Identity | None = None  # as read when prepared
+
+
+@dataclass(frozen=True)
+class PrepareJob:
+    """Prepare a PAdES signature of ``pdf`` by the holder of ``certificate`` (checked: dates,
+    trust and key usage at ``at``), dated ``at``."""
+
+    pdf: bytes = field(repr=False)
+    certificate: bytes
+    trust: TrustStore
+    at: datetime
+    field_name: str
+    reason: str
+    location: str | None = None
+    tsa_url: str | None = None
+    timeout: float = 10
+
+    def run(self) -> ToSign:
+        _require_aware(self.at)
+        return asyncio.run(self._run())
+
+    async def _run(self) -> ToSign:
+        der = serialization.Encoding.DER
+        certificate = _asn1_certificate(_read_certificate(self.certificate).public_bytes(der))
+        if certificate.public_key.algorithm != "rsa":
+            raise CredentialsUnreadable("Only RSA certificates (as the SAT's e.firma) are taken.")
+        chain = await _check_signer(certificate, (), self.trust, self.at)
+        external = signers.ExternalSigner(
+            signing_cert=certificate,
+            cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
+            # A placeholder of the signature's size, for the space reserved in the PDF.
+            signature_value=certificate.public_key.byte_size,
+            embed_roots=False,
+        )
+        writer = _writer(self.pdf, self.field_name)
+        session = _pdf_signer(self, external).init_signing_session(writer)
+        session.system_time = self.at
+        try:
+            validation_info = await session.perform_presign_validation(writer)
+            reserved = await session.estimate_signature_container_size(validation_info)
+            tbs = session.prepare_tbs_document(
+                validation_info=validation_info, bytes_reserved=reserved
+            )
+        except SigningError as error:
+            raise SignatureError(f"The PDF cannot be signed: {error.msg}") from error
+        output = io.BytesIO()
+        digest, _ = tbs.digest_tbs_document(output=output)
+        attributes = await external.signed_attrs(
+            digest.document_digest,
+            "sha256",
+            attr_settings=PdfCMSSignedAttributes(signing_time=self.at),
+            use_pades=True,
+        )
+        return ToSign(
+            prepared_pdf=bytes(output.getvalue()),
+            reserved_start=digest.reserved_region_start,
+            reserved_end=digest.reserved_region_end,
+            document_digest=digest.document_digest,
+            signed_attributes=attributes.dump(),
+            certificate=certificate.dump(),
+            chain=tuple(c.dump() for c in chain),
+            signer=identity_of(certificate),
+        )
+
+
+@dataclass(frozen=True)
+class CompleteJob:
+    """The prepared PDF with the device's signature value in its place (and, with a timestamp
+    authority, a timestamp of it). Whether it verifies is for `AcceptJob` to say."""
+
+    prepared: ToSign
+    signature_value: bytes = field(repr=False)
+    tsa_url: str | None = None
+    timeout: float = 10
+
+    def run(self) -> bytes:
+        return asyncio.run(self._run())
+
+    async def _run(self) -> bytes:
+        prepared = self.prepared
+        certificate = x509.Certificate.load(prepared.certificate)
+        if len(self.signature_value) != certificate.public_key.byte_size:
+            raise SignatureInvalid("The signature is not the size of the certificate's key.")
+        external = signers.ExternalSigner(
+            signing_cert=certificate,
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                [x509.Certificate.load(der) for der in prepared.chain]
+            ),
+            signature_value=self.signature_value,
+            embed_roots=False,
+        )
+        signature = await external.async_sign_prescribed_attributes(
+            "sha256",
+            cms.CMSAttributes.load(prepared.signed_attributes),
+            timestamper=_Timestamper(self.tsa_url, self.timeout) if self.tsa_url else None,
+        )
+        output = io.BytesIO(prepared.prepared_pdf)
+        try:
+            await PdfTBSDocument.async_finish_signing(
+                output,
+                PreparedByteRangeDigest(
+                    document_digest=prepared.document_digest,
+                    reserved_region_start=prepared.reserved_start,
+                    reserved_region_end=prepared.reserved_end,
+                ),
+                signature,
+            )
+        except SigningError as error:  # e.g. a timestamp larger than the place reserved
+            raise SignatureError(f"The signature cannot be completed: {error.msg}") from error
+        return bytes(output.getvalue())
 
 
 @dataclass(frozen=True)
@@ -517,19 +675,22 @@ def _check_dates(identity: Identity, at: datetime) -> None:
 
 
 async def _check_signer(
-    signer: _Signer, trust: TrustStore, at: datetime
+    certificate: x509.Certificate,
+    extra: Sequence[x509.Certificate],
+    trust: TrustStore,
+    at: datetime,
 ) -> tuple[x509.Certificate, ...]:
     """Refuse a certificate that is out of its dates or untrusted at ``at``; return the
     intermediates of its validated path (to embed with the signature)."""
-    _check_dates(identity_of(signer.certificate), at)
+    _check_dates(identity_of(certificate), at)
     validator = CertificateValidator(
-        signer.certificate,
-        intermediate_certs=list(signer.extra),
+        certificate,
+        intermediate_certs=list(extra),
         validation_context=_context(trust, at),
     )
     try:
         path = await validator.async_validate_path()
-        KEY_USAGE.validate(signer.certificate)
+        KEY_USAGE.validate(certificate)
     except PathBuildingError:
         raise CertificateUntrusted(
             "The certificate was not issued by a trusted certification authority."
@@ -538,7 +699,7 @@ async def _check_signer(
         raise CertificateUntrusted(
             f"The certificate cannot be used to sign: {error.failure_msg}"
         ) from None
-    leaf = signer.certificate.dump()
+    leaf = certificate.dump()
     return tuple(c for c in path.iter_certs(include_root=False) if c.dump() != leaf)
 
 

@@ -24,6 +24,7 @@ from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings
 from app.db import Writes, end_reading
 from app.documents import repository as documents_repository
+from app.documents import runners
 from app.documents import service as documents
 from app.documents.blobs import Staged, Staging, staging
 from app.documents.inspection import PdfFacts
@@ -42,7 +43,7 @@ from app.models.enums import (
     SignatureStatus,
     SigningMethod,
 )
-from app.signatures import repository
+from app.signatures import constancia, repository
 from app.signatures.bundle import BundledPdf, BundleJob
 from app.signatures.pades import (
     AcceptJob,
@@ -67,6 +68,7 @@ from app.signatures.pades import (
     VerifyJob,
     WrongPassword,
 )
+from app.signatures.sat import Identity
 from app.signatures.schemas import SignatureCreate
 
 logger = logging.getLogger("convenios")
@@ -92,7 +94,7 @@ _PADES_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
 }
 
 
-def _pades_problem(error: JobError) -> ProblemError:
+def pades_problem(error: JobError) -> ProblemError:
     for cls in type(error).__mro__:
         if cls in _PADES_PROBLEMS:
             status, slug, advice = _PADES_PROBLEMS[cls]
@@ -404,7 +406,7 @@ class PadesUpload:
     method: SignatureMethod = SignatureMethod.PADES
 
     def prepare(self, signing: Signing) -> Prepared:
-        base = _pades_base(signing, self.trust)
+        base = pades_base(signing, self.trust)
         facts = documents.check_pdf(
             self.signed_pdf, settings=signing.settings, inspect=self.inspect
         )
@@ -416,8 +418,8 @@ class PadesUpload:
                 AcceptJob(base=base_bytes, signed=self.signed_pdf, trust=self.trust, at=clock.now())
             )
         except JobError as error:
-            raise _pades_problem(error) from None
-        _certificate_matches(signing.signature.representative, report)
+            raise pades_problem(error) from None
+        certificate_matches(signing.signature.representative, report.signer)
         return Prepared(files=(PreparedFile(self.signed_pdf, facts.pages),), report=report)
 
     def record(
@@ -437,7 +439,7 @@ class PadesCredentials:
     method: SignatureMethod = SignatureMethod.PADES
 
     def prepare(self, signing: Signing) -> Prepared:
-        base = _pades_base(signing, self.trust)
+        base = pades_base(signing, self.trust)
         job = SignJob(
             pdf=documents.content(signing.storage, base),
             credentials=self.credentials,
@@ -451,8 +453,8 @@ class PadesCredentials:
         try:
             signed: SignedPdf = self.crypto(job)
         except JobError as error:
-            raise _pades_problem(error) from None
-        _certificate_matches(signing.signature.representative, signed.report)
+            raise pades_problem(error) from None
+        certificate_matches(signing.signature.representative, signed.report.signer)
         return Prepared(files=(PreparedFile(signed.pdf, base.pages),), report=signed.report)
 
     def record(
@@ -479,12 +481,16 @@ def sign(
     inspect: Runner,
     today: date,
     respond: Callable[[Session, Signature], T],
+    render: Runner | None = None,
 ) -> T:
     """Give the signature ``way``: checked and worked out on a read, with no transaction open
     during the work, then recorded in a short transaction in which the request and its round
     are read again under the agreement's lock. If another signature changed the round in the
     meantime, the work is done again over the new round. ``respond`` builds the answer inside
-    that transaction."""
+    that transaction.
+
+    The signature that completes the round is followed, once committed, by the constancia de
+    firmas (rendered with ``render``, by default the render pool's)."""
     for _ in range(_ATTEMPTS):
         session.expire_all()
         read = begin(
@@ -496,7 +502,7 @@ def sign(
             today=today,
             lock=False,
         )
-        _check_method(read, way.method)
+        check_method(read, way.method)
         seen = _round(read)
         prepared = way.prepare(read)
         bundle = _bundle_if_completing(read, way, prepared, inspect)
@@ -515,9 +521,54 @@ def sign(
                 )
                 if _round(signing) == seen:
                     signature = way.record(signing, prepared, files, stage)
-                    _complete_if_done(signing, stage, bundled, bundle)
-                    return respond(recording, signature)
-    raise Conflict("Other signatures of this convenio kept arriving at the same moment; try again.")
+                    completed = _complete_if_done(signing, stage, bundled, bundle)
+                    answer = respond(recording, signature)
+                    break
+    else:
+        raise Conflict(
+            "Other signatures of this convenio kept arriving at the same moment; try again."
+        )
+    if completed:
+        issue_constancia(
+            session=session,
+            writes=writes,
+            agreement_id=signing.agreement.id,
+            actor=actor,
+            settings=settings,
+            storage=storage,
+            render=render,
+        )
+    return answer
+
+
+def issue_constancia(
+    *,
+    session: Session,
+    writes: Writes,
+    agreement_id: int,
+    actor: Principal,
+    settings: Settings,
+    storage: Storage,
+    render: Runner | None = None,
+) -> None:
+    """Issue the constancia de firmas of an agreement whose last signature has just committed.
+    Called after that commit, never inside it; its failure is logged and never fails the
+    signature, which stands (the sweep issues the constancias missing)."""
+    try:
+        constancia.ensure(
+            session=session,
+            writes=writes,
+            agreement_id=agreement_id,
+            actor=actor,
+            settings=settings,
+            storage=storage,
+            render=render or runners.render_runner(),
+        )
+    except Exception:
+        logger.exception(
+            "constancia de firmas of agreement %s not issued; the sweep will issue it",
+            agreement_id,
+        )
 
 
 # The ways of signing that fit how the convenio says it is signed (its closing line).
@@ -528,7 +579,7 @@ _METHODS = {
 }
 
 
-def _check_method(signing: Signing, method: SignatureMethod) -> None:
+def check_method(signing: Signing, method: SignatureMethod) -> None:
     """A 409 when this way of signing contradicts the document being signed: a convenio whose
     closing line says it is signed on paper, al margen y al calce, gets the scan of the signed
     copy; one signed electronically, an electronic acceptance or an e.firma. A convenio that
@@ -565,7 +616,7 @@ def _refuse_stale(signing: Signing, signed_pdf: bytes, trust: TrustStore, crypto
     try:
         reports: tuple[SignatureReport, ...] = crypto(VerifyJob(signed_pdf, trust, clock.now()))
     except JobError as error:
-        raise _pades_problem(error) from None
+        raise pades_problem(error) from None
     broken = [r.field for r in reports if not (r.intact and r.valid)]
     if broken:
         raise problem(
@@ -590,7 +641,7 @@ def _refuse_stale(signing: Signing, signed_pdf: bytes, trust: TrustStore, crypto
         )
 
 
-def _pades_base(signing: Signing, trust: TrustStore) -> Document:
+def pades_base(signing: Signing, trust: TrustStore) -> Document:
     """The PDF a PAdES signature extends now (`sign_over`); 409 while the service trusts no
     root, since no signature could then be checked."""
     if not trust.roots:
@@ -605,10 +656,9 @@ def _pades_base(signing: Signing, trust: TrustStore) -> Document:
     return base
 
 
-def _certificate_matches(representative: Representative, report: SignatureReport) -> None:
+def certificate_matches(representative: Representative, signer: Identity) -> None:
     """The certificate must be the representative's own: its RFC among the certificate's (an
     entity's certificate names the entity's RFC and then its legal representative's)."""
-    signer = report.signer
     if representative.rfc is None:
         raise problem(
             422,
@@ -633,7 +683,7 @@ def _certificate_matches(representative: Representative, report: SignatureReport
 
 def _keep_pades(signing: Signing, prepared: Prepared, file: Staged, stage: Staging) -> Signature:
     assert prepared.report is not None
-    _certificate_matches(signing.signature.representative, prepared.report)  # read afresh
+    certificate_matches(signing.signature.representative, prepared.report.signer)  # read afresh
     agreement = signing.agreement
     count = 1 + sum(
         s.status is SignatureStatus.SIGNED and s.method is SignatureMethod.PADES
@@ -805,10 +855,11 @@ def _bundle_if_completing(
 
 def _complete_if_done(
     signing: Signing, stage: Staging, bundled: Staged | None, bundle: PreparedFile | None
-) -> None:
+) -> bool:
+    """Whether every signature is given: then the agreement is signed, and active."""
     signatures = _all(signing.session, signing.agreement)
     if any(s.status is not SignatureStatus.SIGNED for s in signatures):
-        return
+        return False
     agreement = signing.agreement
     agreement.signed_document_id = _signed_document(signing, signatures, stage, bundled, bundle).id
     agreements.transition(
@@ -821,6 +872,7 @@ def _complete_if_done(
         actor=signing.actor,
         today=signing.today,
     )
+    return True
 
 
 def _signed_document(

@@ -122,6 +122,12 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/signatures"): ANY_ROLE,
     ("GET", f"{API}/signatures/{{signature_id}}"): ANY_ROLE,
     ("DELETE", f"{API}/signatures/{{signature_id}}"): WRITER,
+    # Invitations to sign are sent and followed by staff; the representative uses the link.
+    ("POST", f"{API}/signatures/{{signature_id}}/invitations"): WRITER,
+    ("GET", f"{API}/signatures/{{signature_id}}/invitations"): READER,
+    ("GET", f"{API}/invitations/{{invitation_id}}"): READER,
+    ("POST", f"{API}/invitations/{{invitation_id}}/resend"): WRITER,
+    ("POST", f"{API}/invitations/{{invitation_id}}/revoke"): WRITER,
     # Only the representative it belongs to signs or declines (403 for a co-signer's request).
     ("POST", f"{API}/signatures/{{signature_id}}/sign"): SIGNATORY_ONLY,
     ("POST", f"{API}/signatures/{{signature_id}}/sign/autografa"): SIGNATORY_ONLY,
@@ -277,6 +283,10 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
     hook = {"url": "https://8.8.8.8/hook", "event_types": ["agreement.status_changed"]}
     webhook = ok(client.post(f"{API}/webhooks", json=hook, headers=keys.admin), 201)["id"]
     signature_a, signature_b = in_signature(created_a), in_signature(created_b)
+    invitation = ok(
+        client.post(f"{API}/signatures/{signature_a}/invitations", json={}, headers=keys.legal),
+        201,
+    )["id"]
     fan_out(db, get_settings(), clock.now())
     db.flush()
     delivery = db.scalars(select(Delivery).where(Delivery.subscription_id == webhook)).first()
@@ -310,6 +320,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "document_id": document_a["id"],
             "reference": document_a["sha256"],
             "signature_id": signature_a,
+            "invitation_id": invitation,
             "obligation_id": obligation_a,
             "feed_id": revoked,
             "secret": secret,
@@ -329,6 +340,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "document_id": document_b["id"],
             "reference": document_b["verification_code"],
             "signature_id": signature_b,
+            "invitation_id": invitation,
             "obligation_id": obligation_b,
             "feed_id": revoked,
             "secret": secret,

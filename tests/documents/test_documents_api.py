@@ -373,8 +373,8 @@ def test_a_browser_gets_the_verification_as_a_page_in_spanish(
     for text in (
         "Documento emitido por el sistema de convenios",
         created["folio"],
-        "borrador",
-        "del 15 de enero de 2026 al 31 de diciembre de 2027",
+        "Borrador",
+        "Del 15 de enero de 2026 al 31 de diciembre de 2027",
         "Convenio &lt;b&gt;de&lt;/b&gt; catastro &amp; predial",  # escaped, never markup
         "María Pérez Hernández",
     ):

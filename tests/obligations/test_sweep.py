@@ -209,7 +209,10 @@ def test_the_served_application_sweeps_by_itself(
             deadline = time.monotonic() + 10
             while not heard and time.monotonic() < deadline:
                 time.sleep(0.05)
-        assert heard == ["sweep: 0 overdue, 0 expired, 0 renewed, 0 reminders"]
+        assert heard == [
+            "sweep: 0 overdue, 0 expired, 0 renewed, 0 reminders, 0 constancias, "
+            "0 reminders to sign"
+        ]
     finally:
         logger.removeHandler(listener)
         get_engine.cache_clear()

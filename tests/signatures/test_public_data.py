@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Document
+from app.models.enums import DocumentKind
 from tests.auth.test_matrix import operations
 from tests.conftest import Keys
 from tests.factories import API, LEYENDA, ok
@@ -50,6 +51,8 @@ CONTACT = {
 }
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 DOCUMENTATION = ("/openapi.json", "/docs", "/redoc")
+# The pages outside the API's document that answer without a session or a link's token.
+PAGES = ("/verificar", "/firmar", "/firmar/documento.pdf", "/firmar/efirma")
 
 
 def _personal_data() -> list[str]:
@@ -77,7 +80,8 @@ def _requests(app: FastAPI, references: dict[str, list[str]]) -> Iterator[tuple[
     """Every (method, url) the application serves — its OpenAPI document's operations (no route
     is left out of it) and the documentation itself — each path parameter given every value the
     fixture knows for its name (an unknown name gets an id that exists: 1)."""
-    for method, path in [*operations(app), *(("GET", page) for page in DOCUMENTATION)]:
+    keyless = [("GET", page) for page in (*DOCUMENTATION, *PAGES)]
+    for method, path in [*operations(app), *keyless]:
         urls = [path]
         for name in PATH_PARAM.findall(path):
             urls = [
@@ -118,6 +122,8 @@ def test_no_answer_without_a_key_carries_a_persons_data(
     )
 
     documents = db.scalars(select(Document)).all()
+    # Its constancia de firmas among them: it holds personal data, and is verified keyless too.
+    assert any(d.kind is DocumentKind.CONSTANCIA for d in documents)
     files = {
         document.sha256: client.get(
             f"{API}/documents/{document.id}/pdf", headers=keys.legal
@@ -142,11 +148,26 @@ def test_no_answer_without_a_key_carries_a_persons_data(
                     client.request(method, url, headers={"Accept": accept}),
                 )
             )
+    form = re.search(r'name="formulario" value="([^"]+)"', client.get("/verificar").text)
+    assert form is not None
     for sha256, content in files.items():
         answers.append(
             (
                 f"POST {API}/verify ({sha256[:12]}…)",
                 client.post(f"{API}/verify", files={"file": ("c.pdf", content, "application/pdf")}),
+            )
+        )
+        # The verification page's own form, as a person uploads the file.
+        answers.append(
+            (
+                f"POST /verificar ({sha256[:12]}…)",
+                client.post(
+                    "/verificar",
+                    files={
+                        "formulario": (None, form.group(1)),
+                        "archivo": ("c.pdf", content, "application/pdf"),
+                    },
+                ),
             )
         )
 
