@@ -101,17 +101,17 @@ def generate_document(
     writes: WritesDep,
     idempotency: IdempotencyDep,
     response: Response,
-    payload: DocumentGenerate | None = None,
+    payload: DocumentGenerate,
 ) -> DocumentRead:
     """Generate the convenio PDF of the agreement as it is now.
 
-    The same agreement content with the same template version and variant gives the same
-    bytes; asking again returns the existing document (200) instead of rendering (201). When
-    every render worker is busy and enough requests wait already, the answer is 503 with
+    `{}` takes the defaults: the template of the agreement's kind, its newest version, the
+    standard PDF. The same agreement content with the same template version and variant gives
+    the same bytes; asking again returns the existing document (200) instead of rendering (201).
+    When every render worker is busy and enough requests wait already, the answer is 503 with
     `Retry-After`.
     """
     idempotency.replay_if_answered()
-    payload = payload or DocumentGenerate()
     settings = get_settings()
     plan = service.plan_generation(
         session,

@@ -103,7 +103,8 @@ def test_a_busy_render_is_a_503_with_retry_after_and_records_nothing(
 
     monkeypatch.setattr(documents_router, "render_runner", lambda: full)
     created = agreement(client, keys.legal)
-    response = client.post(f"{API}/agreements/{created['id']}/documents", headers=keys.legal)
+    url = f"{API}/agreements/{created['id']}/documents"
+    response = client.post(url, json={}, headers=keys.legal)
     assert response.status_code == 503 and response.headers["Retry-After"] == "7"
     assert response.json()["type"] == "urn:convenios:problem:workers-busy"
     assert db.scalar(select(func.count()).select_from(Document)) == 0

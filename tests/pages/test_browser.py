@@ -11,33 +11,20 @@ here (`docs/pagina-*.png`) when CONVENIOS_SCREENSHOTS is set.
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.auth.principal import operator
-from app.catalog import service as catalog_service
-from app.config import get_settings
-from app.db import make_engine
-from app.main import create_app
-from app.models.enums import Role
 from app.pages import guard
-from app.templates import service as templates
-from tests.conftest import INEGI_CSV, Keys, _key
-from tests.databases import new_database
+from tests.conftest import Keys
 from tests.documents.test_inspection import spanish_pdf
 from tests.factories import API, ok
+from tests.served import Served, served_keys, serving
 from tests.signatures.pki import EFirma, Pki, test_pki
 from tests.signatures.test_signing_api import PASSWORD, PEOPLE, Signing, _efirma, _prepare
 
@@ -49,23 +36,15 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
-class Served:
-    url: str
-    engine: Engine
-    client: TestClient
+class Browsed:
+    served: Served
     pki: Pki
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The service on a free port, trusting the test PKI, with the public URL it is reached at."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browsed]:
+    """The service trusting the test PKI."""
     root = tmp_path_factory.mktemp("browser")
     pki = test_pki()
     trust = root / "trust.pem"
@@ -73,58 +52,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         pki.root.certificate.public_bytes(Encoding.PEM)
         + pki.intermediate.certificate.public_bytes(Encoding.PEM)
     )
-    port = _free_port()
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CONVENIOS_TRUST_ROOTS", str(trust))
-    patch.setenv("CONVENIOS_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    patch.setenv("CONVENIOS_STORAGE_URL", str(root / "storage"))
-    get_settings.cache_clear()
-    url = new_database("sqlite", root, name="browser")
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        catalog_service.import_catalog(
-            session=session, text=INEGI_CSV.read_text(encoding="utf-8"), actor=operator("tests")
-        )
-        templates.sync_shipped(session, operator("tests"))
-    app = create_app(engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with TestClient(app, base_url=f"http://127.0.0.1:{port}") as client:
-            yield Served(f"http://127.0.0.1:{port}", engine, client, pki)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
-        patch.undo()
-        get_settings.cache_clear()
-
-
-@dataclass
-class ServedKeys(Keys):
-    """Keys committed at once: the served application's requests must see them, and find no
-    transaction of the test holding SQLite's write lock."""
-
-    engine: Engine | None = None
-
-    def signatory(self, db: Session, representative_id: int) -> dict[str, str]:
-        with Session(self.engine) as own, own.begin():
-            return _key(own, Role.SIGNATORY, representative_id)
+    with serving(root, trust_roots=str(trust)) as served:
+        yield Browsed(served, pki)
 
 
 @pytest.fixture
-def signing(served: Served) -> tuple[Signing, Keys]:
+def signing(served: Browsed) -> tuple[Signing, Keys]:
     guard.attempts.clear()
-    with Session(served.engine) as db, db.begin():
-        roles = (Role.ADMIN, Role.LEGAL, Role.VIEWER)
-        admin, legal, viewer = (_key(db, role) for role in roles)
-    keys = ServedKeys(admin=admin, legal=legal, viewer=viewer, engine=served.engine)
-    with Session(served.engine) as db:
+    keys = served_keys(served.served.engine)
+    with Session(served.served.engine) as db:
         order = {"municipio": 1, "estado": 2, "federacion": 3}
-        return _prepare(served.client, keys, db, orders=order), keys
+        return _prepare(served.served.client, keys, db, orders=order), keys
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +73,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def _invite(served: Served, keys: Keys, signing: Signing, who: str) -> str:
+def _invite(served: Browsed, keys: Keys, signing: Signing, who: str) -> str:
     url = f"{API}/signatures/{signing.requests[who]['id']}/invitations"
-    return str(ok(served.client.post(url, json={}, headers=keys.legal), 201)["url"])
+    return str(ok(served.served.client.post(url, json={}, headers=keys.legal), 201)["url"])
 
 
 def _screenshot(page: Any, name: str) -> None:
@@ -160,7 +98,7 @@ def _open(page: Any, link: str) -> None:
 
 
 def test_three_signers_sign_from_their_browsers_and_anyone_checks_the_result(
-    served: Served, signing: tuple[Signing, Keys], browser: Any
+    served: Browsed, signing: tuple[Signing, Keys], browser: Any
 ) -> None:
     prepared, keys = signing
     folio = prepared.agreement["folio"]
@@ -233,7 +171,7 @@ def test_three_signers_sign_from_their_browsers_and_anyone_checks_the_result(
 
     # 4. The convenio is in force; anyone checks it from the address its QR code opens.
     agreement = ok(
-        served.client.get(f"{API}/agreements/{prepared.agreement['id']}", headers=keys.legal)
+        served.served.client.get(f"{API}/agreements/{prepared.agreement['id']}", headers=keys.legal)
     )
     assert agreement["status"] == "active"
     page.get_by_role("link", name="/api/v1/verify/", exact=False).click()
@@ -245,12 +183,12 @@ def test_three_signers_sign_from_their_browsers_and_anyone_checks_the_result(
     context.close()
 
 
-def test_the_pages_refuse_to_be_framed_by_another_site(served: Served, browser: Any) -> None:
+def test_the_pages_refuse_to_be_framed_by_another_site(served: Browsed, browser: Any) -> None:
     context = browser.new_context()
     page = context.new_page()
     blocked: list[str] = []
     page.on("console", lambda message: blocked.append(message.text))
-    page.set_content(f'<iframe id="f" src="{served.url}/firmar/{"A" * 43}"></iframe>')
+    page.set_content(f'<iframe id="f" src="{served.served.url}/firmar/{"A" * 43}"></iframe>')
     page.wait_for_timeout(1000)
     framed = page.frames[1]
     # Chromium shows its own error page in the frame, not the service's.

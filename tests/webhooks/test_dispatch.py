@@ -107,7 +107,7 @@ def test_each_subscription_gets_only_its_event_types_and_only_new_events(
     hook = _subscribe(client, keys, receiver.url, "document.generated")
     receiver.secret = hook["secret"]
     move(client, keys.legal, created["id"], "approved")  # not subscribed to
-    ok(client.post(f"{API}/agreements/{created['id']}/documents", headers=keys.legal), 201)
+    ok(client.post(f"{API}/agreements/{created['id']}/documents", json={}, headers=keys.legal), 201)
 
     report = _run(sessions, T0)
     assert (report.queued, report.delivered) == (1, 1)
