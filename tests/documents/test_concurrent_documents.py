@@ -202,7 +202,7 @@ def test_small_writes_beside_five_large_renders_wait_for_none_of_them(
         def render(created: dict[str, Any]) -> tuple[float, httpx.Response]:
             started = time.perf_counter()
             response = client.post(
-                f"{API}/agreements/{created['id']}/documents", headers=service.admin
+                f"{API}/agreements/{created['id']}/documents", json={}, headers=service.admin
             )
             return time.perf_counter() - started, response
 
