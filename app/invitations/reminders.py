@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
@@ -19,7 +19,7 @@ from app.auth.principal import operator
 from app.config import Settings
 from app.events import mail as smtp
 from app.invitations import mail, service
-from app.models import Agreement, Invitation, Signature
+from app.models import Agreement, DevicePreparation, Invitation, Signature, SigningSession
 from app.models.enums import AgreementStatus, SignatureStatus
 from app.signatures import repository as signatures
 from app.signatures.service import turn_problem
@@ -120,3 +120,14 @@ def send_reminders(writes: sessionmaker[Session], settings: Settings) -> int:
                     changes={"expires_at": [None, previous.expires_at.isoformat()]},
                 )
     return sent
+
+
+def forget_stale_preparations(writes: sessionmaker[Session]) -> int:
+    """Drop the e.firma signatures prepared in sessions that ran out without completing them
+    (an ended session drops its own): each holds a copy of a PDF, useful to no one now."""
+    stale = select(SigningSession.id).where(SigningSession.expires_at <= clock.now())
+    with writes() as session, session.begin():
+        gone = session.execute(
+            delete(DevicePreparation).where(DevicePreparation.signing_session_id.in_(stale))
+        )
+        return int(getattr(gone, "rowcount", 0) or 0)

@@ -26,7 +26,7 @@ from app.db import Writes, session_factory
 from app.documents.runners import render_runner
 from app.documents.storage import storage_for
 from app.events.service import emit
-from app.invitations.reminders import send_reminders
+from app.invitations.reminders import forget_stale_preparations, send_reminders
 from app.models import Agreement, Obligation
 from app.models.base import touch
 from app.models.enums import AgreementStatus, EventType, ObligationStatus, RenewalMode
@@ -231,7 +231,9 @@ def after_sweep(engine: Engine, settings: Settings, report: SweepReport) -> None
     """What follows the sweep's transaction, each step in short transactions of its own: the
     constancias missing, and reminders to sign with new links (emails wait on no lock)."""
     report.constancias = issue_constancias(engine, settings)
-    report.invitation_reminders = send_reminders(session_factory(engine, write=True), settings)
+    writes = session_factory(engine, write=True)
+    report.invitation_reminders = send_reminders(writes, settings)
+    forget_stale_preparations(writes)
 
 
 def sweep_now(engine: Engine, settings: Settings) -> SweepReport:
