@@ -15,6 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from app.problems import PROBLEM_TYPES
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("convenios")
 
@@ -26,10 +28,24 @@ class InvalidParam(BaseModel):
     message: str
 
 
+def type_uri(slug: str) -> str:
+    return f"urn:convenios:problem:{slug}"
+
+
+def _problem_types() -> str:
+    listed = "\n".join(
+        f"- `{type_uri(slug)}`: {meaning}" for slug, meaning in sorted(PROBLEM_TYPES.items())
+    )
+    return f"Stable identifier of the kind of problem, one of:\n\n{listed}"
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem details object."""
 
-    type: str = Field(description="Stable identifier of the kind of problem.")
+    type: str = Field(
+        description=_problem_types(),
+        examples=[type_uri("validation-error"), type_uri("out-of-turn")],
+    )
     title: str
     status: int
     detail: str | None = None
@@ -125,10 +141,6 @@ def problem(status: int, slug: str, detail: str) -> ProblemError:
     error = ProblemError(detail)
     error.status, error.type = status, slug
     return error
-
-
-def type_uri(slug: str) -> str:
-    return f"urn:convenios:problem:{slug}"
 
 
 def problem_response(

@@ -4,6 +4,7 @@ the service really answers that type to a client that asks for it —, limits ha
 Schema names, repeated creations have their schema, and `servers` says where the service is."""
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import app as app_package
 from app.config import get_settings
 from app.events.service import emit
 from app.models import Event
 from app.models.enums import EventType
+from app.problems import PROBLEM_TYPES
 from tests.conftest import Keys
 from tests.factories import API, agreement, ok
 
@@ -143,3 +146,33 @@ def test_an_event_is_written_only_as_its_type_says(db: Session) -> None:
             payload={"folio": "X", "expiry_date": "2026-12-31", "secret": "y"},
         )
     assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+# How the code names the kind of a problem: `problem(409, "slug", …)`, a class's
+# `status, type = 409, "slug"` or `type = "slug"`, a table row `(422, "slug", "advice")`, the
+# middleware's `_send_problem(send, scope, 413, "slug", …)`, `slug="…"`, `{404: "slug"}`.
+_SLUG_SITES = (
+    r'problem\(\s*\d{3},\s*"([a-z0-9-]+)"',
+    r'status, type = \d{3}, "([a-z0-9-]+)"',
+    r'^\s+type = "([a-z0-9-]+)"',
+    r'\(\d{3}, "([a-z0-9-]+)", "',
+    r'_send_problem\(\s*send,\s*scope,\s*\d{3},\s*"([a-z0-9-]+)"',
+    r'slug="([a-z0-9-]+)"',
+    r'\d{3}: "([a-z0-9-]+)",',
+    r'\.get\(exc\.status_code, "([a-z0-9-]+)"\)',
+)
+
+
+def test_every_problem_type_the_code_answers_with_is_listed_in_the_document(
+    client: TestClient,
+) -> None:
+    found: set[str] = set()
+    for source in Path(app_package.__file__).parent.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        for pattern in _SLUG_SITES:
+            found.update(re.findall(pattern, text, flags=re.MULTILINE))
+    assert found - PROBLEM_TYPES.keys() == set(), "answered but not listed"
+    assert PROBLEM_TYPES.keys() - found == set(), "listed but answered nowhere"
+    described = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
+    listing = described["properties"]["type"]["description"]
+    assert all(f"`urn:convenios:problem:{slug}`" in listing for slug in PROBLEM_TYPES)

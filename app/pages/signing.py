@@ -112,11 +112,12 @@ def refused(reason: str) -> Response:
 
 
 def _too_many(wait: int) -> Response:
+    minutes = max(1, round(wait / 60))
     return problem_page(
         429,
         "Demasiados intentos",
         "Desde esta conexión se intentaron demasiados enlaces que no funcionan.",
-        advice=f"Espere {max(1, wait // 60)} minutos antes de intentar de nuevo.",
+        advice=f"Espere {minutes} minuto{'s' if minutes > 1 else ''} antes de intentar de nuevo.",
         **{"Retry-After": str(wait)},
     )
 

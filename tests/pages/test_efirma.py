@@ -4,6 +4,7 @@ does is done here with the same key in Python; every bad input gets a message in
 records nothing, and a preparation left behind is dropped once its session runs out."""
 
 import base64
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.invitations.reminders import forget_stale_preparations
 from app.models import DevicePreparation, Signature
+from app.pages.efirma import FORGE_INTEGRITY
+from app.pages.html import STATIC
 from tests.clock import TestClock
 from tests.conftest import Keys
 from tests.pages.test_signing_pages import counts, fields, signed_in
@@ -122,3 +125,17 @@ def test_a_preparation_left_behind_is_dropped_when_its_session_runs_out(
     assert forget_stale_preparations(sessions) == 1
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(DevicePreparation)) == 0
+
+
+def test_the_shipped_forge_is_the_file_its_integrity_hash_names(client: TestClient) -> None:
+    served = client.get("/paginas/recursos/node-forge/forge.min.js")
+    assert served.status_code == 200 and served.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    digest = base64.b64encode(hashlib.sha384(served.content).digest()).decode()
+    assert f"sha384-{digest}" == FORGE_INTEGRITY
+    assert (STATIC / "node-forge" / "forge.min.js").read_bytes() == served.content
+    assert "BSD License" in (STATIC / "node-forge" / "LICENSE").read_text()
+    # Nothing else of the disk is reachable through the assets' address.
+    for name in ("../html.py", "node-forge/../../signing.py", "node-forge/README.md"):
+        assert client.get(f"/paginas/recursos/{name}").status_code == 404
