@@ -14,6 +14,8 @@ works as written (tried with openapi-python-client):
   and the `Retry-After` of a 503;
 - an integer enumeration names its members (`x-enum-varnames`), so a generated client says
   `Initiative.GOVERNMENT_COOPERATION` rather than `VALUE_4`;
+- text a client sends says what the service refuses in it: no control character but tab and
+  line breaks (a `pattern` on every string of a request without a shape of its own);
 - `servers` names where the service is reached (`CONVENIOS_PUBLIC_URL`).
 """
 
@@ -101,6 +103,61 @@ def _name_integer_enums(schemas: dict[str, Any]) -> None:
             schemas[found.__name__]["x-enum-varnames"] = [member.name for member in found]
 
 
+# What `app.schemas.storable_text` refuses, as a pattern (JSON Schema's regular expressions are
+# ECMA-262's: \u escapes).
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+# A string with any of these already says its shape.
+_SHAPED = ("pattern", "format", "enum", "const", "contentMediaType", "contentEncoding")
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _refs(item, found)
+
+
+def _sent(schema: dict[str, Any], components: dict[str, Any]) -> list[Any]:
+    """The schemas of what clients send — parameters and request bodies, and every component
+    they reach — as nodes to walk."""
+    nodes: list[Any] = []
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                # Headers are the protocol's (`If-Match`, `Idempotency-Key`), not text.
+                nodes += [
+                    p.get("schema")
+                    for p in operation.get("parameters", [])
+                    if p.get("in") in ("query", "path")
+                ]
+                nodes.append(operation.get("requestBody"))
+    names: set[str] = set()
+    _refs(nodes, names)
+    pending = set(names)
+    while pending:
+        reached: set[str] = set()
+        _refs([components.get(name) for name in pending], reached)
+        pending = reached - names
+        names |= reached
+    return nodes + [components[name] for name in sorted(names) if name in components]
+
+
+def _text_shaped(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not any(key in node for key in _SHAPED):
+            node["pattern"] = TEXT_PATTERN
+        for value in node.values():
+            _text_shaped(value)
+    elif isinstance(node, list):
+        for item in node:
+            _text_shaped(item)
+
+
 def for_integrators(schema: dict[str, Any], *, public_url: str) -> dict[str, Any]:
     """``schema`` (FastAPI's document) completed as the module docstring says."""
     components = schema.get("components", {}).get("schemas", {})
@@ -109,5 +166,6 @@ def for_integrators(schema: dict[str, Any], *, public_url: str) -> dict[str, Any
     _downloads_are_binary(schema.get("paths", {}))
     _declare_headers(schema.get("paths", {}), _versioned(components))
     _name_integer_enums(components)
+    _text_shaped(_sent(schema, components))
     schema["servers"] = [{"url": public_url, "description": "This service"}]
     return schema

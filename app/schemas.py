@@ -152,7 +152,14 @@ def within_calendar(value: date) -> date:
 # of a body must have the JSON type the OpenAPI document gives them, so bodies use these types.
 Integer = Annotated[int, BeforeValidator(json_integer)]
 Boolean = Annotated[bool, Strict()]
-Date = Annotated[date, BeforeValidator(_full_date), AfterValidator(within_calendar)]
+# The calendar a date must fall in (`within_calendar`), as a pattern beside `format: date`.
+_DATE_SHAPE = r"^(19\d{2}|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+Date = Annotated[
+    date,
+    BeforeValidator(_full_date),
+    AfterValidator(within_calendar),
+    Field(json_schema_extra={"pattern": _DATE_SHAPE}),
+]
 BodyId = Annotated[int, BeforeValidator(json_integer), Field(ge=1, le=MAX_ID)]
 
 

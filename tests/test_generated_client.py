@@ -168,7 +168,7 @@ def test_an_integrator_works_a_convenio_through_the_generated_client(
                     file_name="anexo-tecnico.pdf",
                     mime_type="application/pdf",
                 ),
-                kind=models.DocumentKind("annex"),
+                kind=models.BodyUploadDocumentKind("annex"),
                 title="Anexo técnico",
             ),
         ),

@@ -12,6 +12,7 @@ the right party, an expiry after the start…), so that they reach the code that
 """
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -269,7 +270,14 @@ def _steer(case: Case) -> None:
             if isinstance(value, int) and value > 3:
                 case.path_parameters[name] = 1 + value % 3
     if case.headers:
-        case.headers.pop("if-match", None)  # a random ETag is a 412 before any work
+        for name in [n for n in case.headers if n.lower() == "if-match"]:
+            del case.headers[name]  # a random ETag is a 412 before any work
+        positive = case.meta is None or case.meta.generation.mode.is_positive
+        for name in [n for n in case.headers if n.lower() == "idempotency-key"]:
+            if positive:
+                # A key names one request: sent again with another, it is refused by design
+                # (422), and generated examples repeat keys across bodies.
+                case.headers[name] = uuid.uuid4().hex
     body, path = case.body, case.operation.path
     if not isinstance(body, dict):
         return

@@ -10,7 +10,7 @@ from app.auth.dependencies import Reader
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models.enums import Role
-from app.pagination import Page, PageDep, build_page, int_after
+from app.pagination import Page, PageDep, build_page, id_cursor, int_after
 from app.schemas import Id, QueryText
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403, 422))
@@ -37,7 +37,7 @@ def list_audit_events(
     items = [AuditEventRead.model_validate(event) for event in events]
     if principal.role is not Role.ADMIN:
         items = [item.model_copy(update={"context": None}) for item in items]
-    return build_page(items, page.limit, cursor_of=lambda event: event.seq)
+    return build_page(items, page.limit, cursor_of=lambda event: id_cursor(event.seq))
 
 
 @router.get("/verify")

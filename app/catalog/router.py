@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.auth.dependencies import Reader
 from app.catalog import repository
@@ -10,7 +10,7 @@ from app.catalog.schemas import MunicipalityRead, StateRead
 from app.catalog.states import STATES
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import Page, PageDep, build_page, str_after
+from app.pagination import Page, PageParams, build_page, keyed_pages, str_after
 from app.schemas import QueryText
 
 router = APIRouter(prefix="/catalog", tags=["catalog"], responses=problem_responses(401, 403, 422))
@@ -22,11 +22,15 @@ def list_states(_: Reader) -> list[StateRead]:
     return [StateRead(code=code, name=name) for code, name in STATES.items()]
 
 
+# In code order: a cursor is the five-digit INEGI code the previous page ended at.
+MunicipalityPages = Annotated[PageParams, Depends(keyed_pages(r"^\d{5}$"))]
+
+
 @router.get("/municipalities")
 def list_municipalities(
     _: Reader,
     session: SessionDep,
-    page: PageDep,
+    page: MunicipalityPages,
     state_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     q: Annotated[QueryText | None, Query(max_length=100, description="Part of the name.")] = None,
 ) -> Page[MunicipalityRead]:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
+from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
 
 from app.agreements import repository as agreements
@@ -209,6 +210,14 @@ def safe_filename(raw: str | None) -> str | None:
     return name[:255] or None
 
 
+UPLOADED_KINDS = (
+    DocumentKind.ANNEX,
+    DocumentKind.SIGNED_COPY,
+    DocumentKind.EVIDENCE,
+    DocumentKind.CABILDO_ACTA,
+)
+
+
 @router.post(
     "/agreements/{agreement_id}/documents/upload",
     status_code=201,
@@ -235,6 +244,9 @@ def upload_document(
             description="annex, signed_copy, evidence, or cabildo_acta: the certified acta of "
             "the sesión de cabildo that authorised the convenio."
         ),
+        # The kinds the service makes itself (a convenio, a constancia) or takes with their
+        # own data (a versión pública) are not uploaded here.
+        WithJsonSchema({"type": "string", "enum": [kind.value for kind in UPLOADED_KINDS]}),
     ],
     form: CheckedForm,
     title: Annotated[QueryText | None, Form(min_length=1, max_length=300)] = None,

@@ -1,10 +1,10 @@
 """HTTP routes for obligations: define them (a date, días hábiles, a recurrence), list them
 across agreements, fulfil them with evidence, waive them."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from app.agreements.dependencies import AgreementDep
@@ -32,7 +32,7 @@ from app.obligations.schemas import (
     ObligationWaive,
     PartyRef,
 )
-from app.pagination import Page, PageDep, PageParams, build_page, str_after
+from app.pagination import Page, PageParams, build_page, id_cursor, keyed_pages, str_after
 from app.schemas import Date, Id
 from app.signatures.service import ref
 
@@ -69,19 +69,21 @@ def _read(session: Session, obligation: Obligation) -> ObligationRead:
     )
 
 
+# In due-date order: a cursor is the due date of the page's last obligation (days since
+# 1900-01-01, five hexadecimal digits: any of them is a date) and its id.
+_EPOCH = date(1900, 1, 1)
+ObligationPages = Annotated[PageParams, Depends(keyed_pages(r"^[0-9a-f]{5}[0-7][0-9a-f]{7}$"))]
+
+
 def _cursor(obligation: ObligationRead) -> str:
-    return f"{obligation.due_date.isoformat()}|{obligation.id}"
+    return f"{(obligation.due_date - _EPOCH).days:05x}{id_cursor(obligation.id)}"
 
 
 def _after(page: PageParams) -> tuple[date, int] | None:
     after = str_after(page)
     if after is None:
         return None
-    try:
-        due, last_id = after.split("|")
-        return date.fromisoformat(due), int(last_id)
-    except ValueError:
-        raise Unprocessable.field("query.cursor", "not a cursor of this list") from None
+    return _EPOCH + timedelta(days=int(after[:5], 16)), int(after[5:], 16)
 
 
 def _page(
@@ -125,7 +127,7 @@ def create_obligation(
 
 @router.get("/agreements/{agreement_id}/obligations", responses=problem_responses(404))
 def list_agreement_obligations(
-    agreement: AgreementDep, actor: AnyRole, session: SessionDep, page: PageDep
+    agreement: AgreementDep, actor: AnyRole, session: SessionDep, page: ObligationPages
 ) -> Page[ObligationRead]:
     """The agreement's obligations by due date."""
     return _page(session, ObligationFilters(agreement_id=agreement.id), actor, page)
@@ -135,7 +137,7 @@ def list_agreement_obligations(
 def list_obligations(
     actor: AnyRole,
     session: SessionDep,
-    page: PageDep,
+    page: ObligationPages,
     status: Annotated[ObligationStatus | None, Query()] = None,
     party_id: Annotated[Id | None, Query(description="The responsible party.")] = None,
     agreement_id: Annotated[Id | None, Query()] = None,

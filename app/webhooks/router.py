@@ -32,6 +32,7 @@ class WebhookCreate(CreateSchema):
         min_length=1,
         max_length=2000,
         description="Where deliveries are POSTed: http or https, on a public address.",
+        json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s@#/?]+(/[^\s#]*)?$"},
     )
     event_types: list[EventType] = Field(
         min_length=1,
