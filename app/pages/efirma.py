@@ -70,6 +70,11 @@ def _answer(status: int, message: str) -> JSONResponse:
     return JSONResponse({"mensaje": message}, status_code=status)
 
 
+def _refused(reason: str) -> JSONResponse:
+    status, text = pages.refusal(reason)
+    return _answer(status, text)
+
+
 def _in_words(error: ProblemError) -> str:
     return _PROBLEMS.get(error.type) or pages.in_words(error)
 
@@ -80,8 +85,6 @@ def efirma_page(request: Request, session: SessionDep) -> Response:
         signing_session, _, signature = pages.current(session, request)
     except LinkRefused as refusal:
         return pages.refused(refusal.reason)
-    except ProblemError:
-        return pages.refused("closed")
     view = summary(session, signature, get_settings().timezone)
     if (
         signing_session.ended_at is not None
@@ -119,9 +122,7 @@ def prepare(
     try:
         signing_session, _, signature, principal = pages.acting(session, request, formulario)
     except LinkRefused as refusal:
-        return _answer(403, pages.refusal_text(refusal.reason))
-    except ProblemError:
-        return _answer(409, pages.refusal_text("closed"))
+        return _refused(refusal.reason)
     certificate = certificado.file.read(_MAX_CERTIFICATE_BYTES + 1) if certificado else b""
     if not certificate or len(certificate) > _MAX_CERTIFICATE_BYTES:
         return _answer(422, "Elija su certificado de e.firma (.cer).")
@@ -167,9 +168,9 @@ def prepare(
                 recording, request.cookies.get(pages.COOKIE), lock=True
             )
         except LinkRefused as refusal:
-            return _answer(403, pages.refusal_text(refusal.reason))
+            return _refused(refusal.reason)
         if held.id != signing_session.id or held.ended_at is not None:
-            return _answer(409, pages.refusal_text("ended"))
+            return _refused("ended")
         recording.execute(
             delete(DevicePreparation).where(DevicePreparation.signing_session_id == held.id)
         )
@@ -209,9 +210,7 @@ def complete(
     try:
         signing_session, _, signature, principal = pages.acting(session, request, formulario)
     except LinkRefused as refusal:
-        return _answer(403, pages.refusal_text(refusal.reason))
-    except ProblemError:
-        return _answer(409, pages.refusal_text("closed"))
+        return _refused(refusal.reason)
     value = _base64(firma)
     kept = _prepared(session, signing_session.id)
     if value is None or kept is None:
@@ -239,7 +238,7 @@ def complete(
             raise signing.pades_problem(error) from None
         _record(request, session, writes, today, signature, principal, signed_pdf, formulario)
     except LinkRefused as refusal:
-        return _answer(409, pages.refusal_text(refusal.reason))
+        return _refused(refusal.reason)
     except ProblemError as error:
         return _answer(error.status, _in_words(error))
     return JSONResponse({"siguiente": pages.PATH})

@@ -15,6 +15,7 @@ links that do not work is stopped after `token_attempts` in a quarter of an hour
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
@@ -29,6 +30,7 @@ from app.db import SessionDep, Writes, WritesDep, computes
 from app.documents import service as documents
 from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner
+from app.documents.workers import JobError
 from app.errors import ProblemError
 from app.invitations import service as invitations
 from app.invitations.service import LINK_SHAPE, LinkRefused
@@ -99,10 +101,11 @@ _ASK_AGAIN = (
 )
 
 
-def refusal_text(reason: str) -> str:
-    """A refusal in one line, for the answers the e.firma script shows."""
-    _, title, message = _REFUSALS[reason]
-    return f"{title}. {message}"
+def refusal(reason: str) -> tuple[int, str]:
+    """A refusal's status and, in one line, its words: for the answers the e.firma script
+    shows."""
+    status, title, message = _REFUSALS[reason]
+    return status, f"{title}. {message}"
 
 
 def refused(reason: str) -> Response:
@@ -234,14 +237,18 @@ def open_invitation(
 
 
 def current(session: Session, request: Request) -> tuple[SigningSession, Invitation, Signature]:
+    """The browser's session, its invitation and its request; LinkRefused otherwise."""
     found = invitations.browser_session(session, request.cookies.get(COOKIE))
     invitation = session.get(Invitation, found.invitation_id)
     assert invitation is not None
-    signature = signing.get_signature(
-        session,
-        invitation.signature_id,
-        invitations.signer(session, invitation, ip=None, user_agent=None),
-    )
+    try:
+        signature = signing.get_signature(
+            session,
+            invitation.signature_id,
+            invitations.signer(session, invitation, ip=None, user_agent=None),
+        )
+    except ProblemError:  # the representative no longer signs this agreement
+        raise LinkRefused("closed") from None
     return found, invitation, signature
 
 
@@ -287,8 +294,6 @@ def signing_page(request: Request, session: SessionDep) -> Response:
         signing_session, _, signature = current(session, request)
     except LinkRefused as refusal:
         return refused(refusal.reason)
-    except ProblemError:
-        return refused("closed")
     return _signing_page(session, request, signing_session, signature)
 
 
@@ -296,7 +301,7 @@ def signing_page(request: Request, session: SessionDep) -> Response:
 def signing_document(request: Request, session: SessionDep) -> Response:
     try:
         _, _, signature = current(session, request)
-    except (LinkRefused, ProblemError):
+    except LinkRefused:
         return refused("no-session")
     view = summary(session, signature, get_settings().timezone)
     content = documents.content(get_storage(), view.document)
@@ -314,7 +319,7 @@ def signing_document(request: Request, session: SessionDep) -> Response:
 def signing_page_image(number: int, request: Request, session: SessionDep) -> Response:
     try:
         _, _, signature = current(session, request)
-    except (LinkRefused, ProblemError):
+    except LinkRefused:
         return refused("no-session")
     view = summary(session, signature, get_settings().timezone)
     if not 1 <= number <= (view.document.pages or 0):
@@ -322,7 +327,7 @@ def signing_page_image(number: int, request: Request, session: SessionDep) -> Re
     content = documents.content(get_storage(), view.document)
     try:
         picture: bytes = inspect_runner()(PageImageJob(content, number))
-    except ProblemError:
+    except (ProblemError, JobError):  # the pool busy, or the worker failed
         return problem_page(
             503, "Servicio ocupado", "Intente de nuevo en unos momentos.", **{"Retry-After": "5"}
         )
@@ -403,12 +408,14 @@ def _sign(
         signing_session, _, signature, principal = acting(session, request, sent)
     except LinkRefused as refusal:
         return refused(refusal.reason)
-    except ProblemError:
-        return refused("closed")
     if check is not None:
         return _signing_page(session, request, signing_session, signature, error=check, status=422)
-    try:
-        signing.sign(
+    return _deciding(
+        request,
+        session,
+        signing_session,
+        signature,
+        lambda: signing.sign(
             session=session,
             writes=writes,
             signature_id=signature.id,
@@ -419,7 +426,20 @@ def _sign(
             inspect=inspect_runner(),
             today=today,
             respond=decide(request, sent),
-        )
+        ),
+    )
+
+
+def _deciding(
+    request: Request,
+    session: Session,
+    signing_session: SigningSession,
+    signature: Signature,
+    act: Callable[[], object],
+) -> Response:
+    """Record the decision (``act``), then show it; or say on the signing page what stopped it."""
+    try:
+        act()
     except LinkRefused as refusal:
         return refused(refusal.reason)
     except ProblemError as error:
@@ -510,8 +530,6 @@ def decline(
         signing_session, _, signature, principal = acting(session, request, formulario)
     except LinkRefused as refusal:
         return refused(refusal.reason)
-    except ProblemError:
-        return refused("closed")
     reason = " ".join((motivo or "").split())
     if not reason or len(reason) > 2000 or not _storable(reason):
         return _signing_page(
@@ -522,32 +540,21 @@ def decline(
             error="Escriba el motivo por el que declina firmar (hasta 2,000 caracteres).",
             status=422,
         )
-    settings = get_settings()
-    try:
+
+    def record() -> None:
         with writes() as recording:
             decision = signing.begin(
                 session=recording,
                 signature_id=signature.id,
                 actor=principal,
-                settings=settings,
+                settings=get_settings(),
                 storage=get_storage(),
                 today=today,
             )
             signing.decline(decision, reason=reason)
             decide(request, formulario)(recording, decision.signature)
-    except LinkRefused as refusal:
-        return refused(refusal.reason)
-    except ProblemError as error:
-        session.expire_all()
-        return _signing_page(
-            session,
-            request,
-            signing_session,
-            signature,
-            error=in_words(error),
-            status=error.status,
-        )
-    return RedirectResponse(PATH, status_code=303)
+
+    return _deciding(request, session, signing_session, signature, record)
 
 
 @router.post(PATH + "/salir")
