@@ -176,3 +176,21 @@ def test_every_problem_type_the_code_answers_with_is_listed_in_the_document(
     described = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
     listing = described["properties"]["type"]["description"]
     assert all(f"`urn:convenios:problem:{slug}`" in listing for slug in PROBLEM_TYPES)
+
+
+def test_the_examples_of_request_bodies_are_requests_the_service_takes(app: FastAPI) -> None:
+    """Every example a request body's model publishes validates against that model."""
+    from app.schemas import CreateSchema
+
+    def models(cls: type) -> list[type]:
+        return [cls, *(m for sub in cls.__subclasses__() for m in models(sub))]
+
+    shown = 0
+    for model in models(CreateSchema):
+        extra = model.model_config.get("json_schema_extra")
+        for example in extra.get("examples", []) if isinstance(extra, dict) else []:
+            model.model_validate(example)  # type: ignore[attr-defined]
+            shown += 1
+    assert shown >= 15
+    document = app.openapi()["components"]["schemas"]
+    assert document["AgreementCreate"]["examples"][0]["kind"] == "coordinacion"

@@ -5,7 +5,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from app.agreements import lifecycle
 from app.models import Agreement
@@ -286,6 +293,47 @@ StandardClauses = Annotated[
 
 
 class AgreementCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Convenio de coordinación en materia de catastro",
+                    "kind": "coordinacion",
+                    "initiative": 4,
+                    "topics": ["catastro"],
+                    "objective": "Establecer las bases de coordinación para la actualización del "
+                    "padrón catastral del municipio.",
+                    "parties": [
+                        {
+                            "party_id": 1,
+                            "role": "EL MUNICIPIO",
+                            "signatories": [{"representative_id": 1}],
+                            "contributions": [
+                                {
+                                    "amount": "1500000.00",
+                                    "purpose": "la actualización del padrón catastral",
+                                    "source": "municipal",
+                                }
+                            ],
+                        },
+                        {
+                            "party_id": 2,
+                            "role": "EL ESTADO",
+                            "signatories": [{"representative_id": 2}],
+                        },
+                    ],
+                    "clauses": [
+                        {"title": "OBJETO", "text": "El presente convenio tiene por objeto…"}
+                    ],
+                    "amount": "1500000.00",
+                    "effective_date": "2027-01-15",
+                    "expiry_date": "2027-12-31",
+                    "signing": {"method": "electronica"},
+                }
+            ]
+        }
+    )
+
     title: Title
     kind: AgreementKind
     initiative: InitiativeNumber | None = Field(
@@ -346,6 +394,17 @@ class AgreementUpdate(UpdateSchema):
 
 
 class TransitionRequest(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "in_review"},
+                {"to": "in_signature", "document_id": 12},
+                {"to": "active", "signed_on": "2027-02-03"},
+                {"to": "cancelled", "reason": "Las partes acordaron no celebrarlo."},
+            ]
+        }
+    )
+
     to: AgreementStatus
     reason: str | None = Field(
         default=None,

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app import clock
 from app.auth.dependencies import Reader, Writer
@@ -23,6 +23,10 @@ public_router = APIRouter(tags=["calendar"], responses=problem_responses(422))
 
 
 class CalendarFeedCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Agenda de la Dirección Jurídica"}]}
+    )
+
     name: str = Field(min_length=1, max_length=200, description="e.g. Jurídico municipal.")
     party_id: BodyId | None = Field(default=None, description="Only this party's dates.")
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import (
     AgreementKind,
@@ -22,6 +22,8 @@ TemplateKey = Annotated[str, Field(pattern=TEMPLATE_KEY)]
 
 class DocumentGenerate(CreateSchema):
     """What to generate; every field has a default, so an empty object is a fine request."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"variant": "pdf/a-3b"}]})
 
     template: TemplateKey | None = Field(
         default=None,

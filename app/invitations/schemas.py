@@ -3,13 +3,19 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.invitations.service import InvitationState
 from app.schemas import CreateSchema, Email, Integer
 
 
 class InvitationCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{}, {"email": "presidencia@tlalnepantla.gob.mx", "valid_hours": 48}]
+        }
+    )
+
     email: Email | None = Field(
         default=None,
         description="Where to email the link when an SMTP server is configured (default: the "

@@ -4,7 +4,7 @@ is read back."""
 from datetime import date, datetime
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import ObligationStatus
 from app.obligations.recurrence import Frequency
@@ -32,6 +32,25 @@ class Recurrence(CreateSchema):
 
 
 class ObligationCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "party_id": 1,
+                    "description": "Entregar el informe trimestral de avance del padrón catastral.",
+                    "clause": 5,
+                    "due_date": "2027-04-15",
+                    "recurrence": {"frequency": "quarterly"},
+                },
+                {
+                    "party_id": 2,
+                    "description": "Transferir la primera ministración.",
+                    "due_in_business_days": {"days": 10, "after": "2027-02-03"},
+                },
+            ]
+        }
+    )
+
     party_id: BodyId = Field(description="The responsible party: one of the agreement's.")
     description: str = Field(min_length=1, max_length=5000)
     clause: Integer | None = Field(

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.models.enums import Article, Gender, PartyKind
 from app.schemas import (
@@ -73,6 +73,23 @@ Phone = Field(default=None, min_length=1, max_length=40, pattern=r"^[0-9+()\-. e
 
 
 class PartyCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "municipio",
+                    "name": "Municipio de Tlalnepantla de Baz",
+                    "article": "el",
+                    "inegi_code": "15104",
+                    "term_start": "2025-01-01",
+                    "term_end": "2027-12-31",
+                    "contact_name": "Dirección Jurídica",
+                    "contact_email": "juridico@tlalnepantla.gob.mx",
+                }
+            ]
+        }
+    )
+
     kind: PartyKind
     name: str = PartyName
     legal_name: str | None = LegalName
@@ -188,6 +205,21 @@ Appointment = Field(
 
 
 class RepresentativeCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "honorific": "Lic.",
+                    "full_name": "Mariana Téllez Arriaga",
+                    "gender": "feminine",
+                    "position": "Presidenta Municipal Constitucional",
+                    "legal_basis": "artículo 48 de la Ley Orgánica Municipal del Estado de México",
+                    "rfc": "PEHM8001015K2",
+                }
+            ]
+        }
+    )
+
     honorific: str | None = Honorific
     full_name: str = FullName
     gender: Gender = PersonGender

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import SignatureMethod, SignatureStatus
 from app.schemas import BodyId, CreateSchema, Integer
@@ -12,6 +12,10 @@ Sha256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
 
 class SignatureCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"representative_id": 1, "order": 1}]}
+    )
+
     representative_id: BodyId = Field(description="A representative who signs for a party.")
     order: Integer = Field(
         ge=1,
@@ -24,6 +28,19 @@ class SignatureCreate(CreateSchema):
 class ElectronicSignature(CreateSchema):
     """The signatory's explicit acceptance of the exact document to sign."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "document_sha256": (
+                        "537c15fe6b6ac83e81c4bd4684f1138eef00eabfb384e1f54ec23bc85ff32eef"
+                    ),
+                    "accept": True,
+                }
+            ]
+        }
+    )
+
     document_sha256: str = Field(
         pattern=r"^[0-9a-fA-F]{64}$",
         description="SHA-256 of the document to sign, as downloaded: proves which bytes the "
@@ -35,6 +52,14 @@ class ElectronicSignature(CreateSchema):
 
 
 class SignatureDecline(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "La cláusula cuarta no refleja el monto aprobado por el cabildo."}
+            ]
+        }
+    )
+
     reason: str = Field(min_length=1, max_length=2000, description="Why; sent to the audit trail.")
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from app import clock
 from app.auth.dependencies import Admin
@@ -28,6 +28,18 @@ outgoing = APIRouter(tags=["webhooks"])
 
 
 class WebhookCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://transparencia.tlalnepantla.gob.mx/convenios/eventos",
+                    "event_types": ["agreement.status_changed", "signature.signed"],
+                    "description": "Portal de transparencia",
+                }
+            ]
+        }
+    )
+
     url: str = Field(
         min_length=1,
         max_length=2000,
