@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, type_uri
@@ -167,6 +168,12 @@ class SecurityHeaders:
 
 
 async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:
+    # A page for people answers with a page, here as past the door (`app.state.page_errors`).
+    page_errors = getattr(getattr(scope.get("app"), "state", None), "page_errors", None)
+    page = page_errors(Request(scope), status) if page_errors is not None else None
+    if page is not None:
+        await page(scope, _no_body, send)
+        return
     body = json.dumps(
         {
             "type": type_uri(slug),
@@ -187,3 +194,7 @@ async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -23,6 +23,7 @@ from enum import IntEnum
 from typing import Any
 
 from app.models import enums
+from app.schemas import TEXT_PATTERN
 
 _BINARY = {"type": "string", "format": "binary"}
 _PDF = "application/pdf"
@@ -103,9 +104,6 @@ def _name_integer_enums(schemas: dict[str, Any]) -> None:
             schemas[found.__name__]["x-enum-varnames"] = [member.name for member in found]
 
 
-# What `app.schemas.storable_text` refuses, as a pattern (JSON Schema's regular expressions are
-# ECMA-262's: \u escapes).
-TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
 # A string with any of these already says its shape.
 _SHAPED = ("pattern", "format", "enum", "const", "contentMediaType", "contentEncoding")
 

@@ -165,7 +165,12 @@ BodyId = Annotated[int, BeforeValidator(json_integer), Field(ge=1, le=MAX_ID)]
 
 # Control characters have no place in a convenio's text (nor in the XML of its PDF's metadata),
 # except the tab and the line breaks; NUL, besides, no PostgreSQL text column can hold.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The control characters no text may hold (all but tab and line breaks), as code point ranges:
+# checked here, and published in the OpenAPI document as a pattern (`TEXT_PATTERN`).
+_CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
+_CONTROL = re.compile("[" + "".join(f"\\x{a:02x}-\\x{b:02x}" for a, b in _CONTROL_RANGES) + "]")
+# JSON Schema's regular expressions are ECMA-262's: \u escapes.
+TEXT_PATTERN = "^[^" + "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b in _CONTROL_RANGES) + "]*$"
 
 
 def storable_text(value: str) -> str:

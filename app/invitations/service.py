@@ -250,30 +250,30 @@ class Opened:
     cookie: str
 
 
-def find(session: Session, token: str) -> Invitation | None:
-    return session.scalars(
-        select(Invitation).where(Invitation.token_sha256 == digest(token))
-    ).one_or_none()
+def find(session: Session, token: str, *, lock: bool = False) -> Invitation | None:
+    query = select(Invitation).where(Invitation.token_sha256 == digest(token))
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+# Why a link does not open, by where its invitation stands.
+_REFUSED = {
+    InvitationState.REVOKED: "revoked",
+    InvitationState.CLOSED: "closed",
+    InvitationState.OPENED: "used",
+    InvitationState.EXPIRED: "expired",
+}
 
 
 def check_link(session: Session, invitation: Invitation | None) -> Invitation:
     """The invitation if its link can still be opened; LinkRefused saying why otherwise."""
     if invitation is None:
         raise LinkRefused("unknown")
-    if invitation.revoked_at is not None:
-        raise LinkRefused("revoked")
     signature = session.get(Signature, invitation.signature_id)
     agreement = session.get(Agreement, signature.agreement_id) if signature else None
     assert signature is not None and agreement is not None  # never deleted while invited
-    if (
-        signature.status is not SignatureStatus.PENDING
-        or agreement.status is not AgreementStatus.IN_SIGNATURE
-    ):
-        raise LinkRefused("closed")
-    if invitation.opened_at is not None:
-        raise LinkRefused("used")
-    if invitation.expires_at <= clock.now():
-        raise LinkRefused("expired")
+    where = state(invitation, signature, agreement)
+    if where is not InvitationState.SENT:
+        raise LinkRefused(_REFUSED[where])
     return invitation
 
 

@@ -72,9 +72,6 @@ class DevicePreparation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     signing_session_id: Mapped[int] = mapped_column(ForeignKey("signing_sessions.id"), unique=True)
-    # The PDF the signature extends (the round's latest), to refuse a completion made stale.
-    base_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
-    field_name: Mapped[str] = mapped_column(String(120))
     prepared_pdf: Mapped[bytes] = mapped_column(LargeBinary)
     reserved_start: Mapped[int] = mapped_column(Integer)
     reserved_end: Mapped[int] = mapped_column(Integer)

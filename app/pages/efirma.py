@@ -20,17 +20,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.principal import Principal
 from app.clock import Today
 from app.config import get_settings
-from app.db import SessionDep, Writes, WritesDep, computes, end_reading
+from app.db import SessionDep, WritesDep, computes, end_reading
 from app.documents import service as documents
 from app.documents.runners import crypto_runner, get_storage, inspect_runner
 from app.documents.workers import JobError
 from app.errors import ProblemError
 from app.invitations import service as invitations
 from app.invitations.service import LinkRefused
-from app.models import DevicePreparation, Representative, Signature
+from app.models import DevicePreparation, Representative
 from app.models.enums import SignatureMethod, SignatureStatus
 from app.pages import signing as pages
 from app.pages.html import page
@@ -142,13 +141,12 @@ def prepare(
         base = signing.pades_base(reading, trust)
         representative = session.get(Representative, signature.representative_id)
         assert representative is not None
-        field_name = f"Firma{signature.id}"
         job = PrepareJob(
             pdf=documents.content(get_storage(), base),
             certificate=certificate,
             trust=trust,
             at=clock.now(),
-            field_name=field_name,
+            field_name=f"Firma{signature.id}",
             reason=f"Firma del convenio {reading.agreement.folio}",
             tsa_url=settings.tsa_url,
             timeout=settings.signature_timeout_seconds,
@@ -177,8 +175,6 @@ def prepare(
         recording.add(
             DevicePreparation(
                 signing_session_id=held.id,
-                base_document_id=base.id,
-                field_name=field_name,
                 prepared_pdf=prepared.prepared_pdf,
                 reserved_start=prepared.reserved_start,
                 reserved_end=prepared.reserved_end,
@@ -236,38 +232,17 @@ def complete(
             signed_pdf: bytes = crypto_runner()(job)
         except JobError as error:
             raise signing.pades_problem(error) from None
-        _record(request, session, writes, today, signature, principal, signed_pdf, formulario)
+        way = signing.PadesUpload(
+            signed_pdf=signed_pdf,
+            trust=configured_trust(),
+            inspect=inspect_runner(),
+            crypto=crypto_runner(),
+        )
+        pages.record_signature(
+            request, session, writes, today, signature, principal, way, formulario
+        )
     except LinkRefused as refusal:
         return _refused(refusal.reason)
     except ProblemError as error:
         return _answer(error.status, _in_words(error))
     return JSONResponse({"siguiente": pages.PATH})
-
-
-def _record(
-    request: Request,
-    session: Session,
-    writes: Writes,
-    today: Today,
-    signature: Signature,
-    principal: Principal,
-    signed_pdf: bytes,
-    sent: str | None,
-) -> None:
-    signing.sign(
-        session=session,
-        writes=writes,
-        signature_id=signature.id,
-        actor=principal,
-        way=signing.PadesUpload(
-            signed_pdf=signed_pdf,
-            trust=configured_trust(),
-            inspect=inspect_runner(),
-            crypto=crypto_runner(),
-        ),
-        settings=get_settings(),
-        storage=get_storage(),
-        inspect=inspect_runner(),
-        today=today,
-        respond=pages.decide(request, sent),
-    )

@@ -16,16 +16,17 @@ links that do not work is stopped after `token_attempts` in a quarter of an hour
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clock import Today
-from app.config import Settings, get_settings
+from app.config import get_settings
 from app.db import SessionDep, Writes, WritesDep, computes
 from app.documents import service as documents
 from app.documents.router import safe_filename
@@ -39,7 +40,7 @@ from app.models.enums import SignatureMethod, SignatureStatus
 from app.pages import guard
 from app.pages.html import page, problem_page
 from app.pages.pictures import PageImageJob
-from app.pages.views import local_time, summary
+from app.pages.views import Summary, document_of, local_time, summary
 from app.pages.words import METHODS
 from app.schemas import storable_text
 from app.signatures import service as signing
@@ -125,36 +126,6 @@ def _too_many(wait: int) -> Response:
     )
 
 
-def _limited(request: Request, settings: Settings) -> Response | None:
-    wait = guard.attempts.blocked_for(guard.address(request), settings.token_attempts)
-    return _too_many(wait) if wait else None
-
-
-def _signer(
-    session: Session, invitation: Invitation, request: Request
-) -> tuple[Principal, Signature]:
-    principal = invitations.signer(
-        session,
-        invitation,
-        ip=guard.address(request),
-        user_agent=request.headers.get("user-agent"),
-    )
-    signature = session.get(Signature, invitation.signature_id)
-    assert signature is not None
-    return principal, signature
-
-
-def _out_of_turn(
-    session: Session, invitation: Invitation, signature: Signature, settings: Settings
-) -> Response | None:
-    """The page for a link opened before its turn; the link is not spent."""
-    view = summary(session, signature, settings.timezone)
-    if not view.waiting_for:
-        return None
-    until = local_time(invitation.expires_at, settings.timezone)
-    return page("turno.html", status=409, view=view, until=until)
-
-
 # Opening the link ----------------------------------------------------------------------------
 
 
@@ -184,6 +155,42 @@ def _someone_else(session: Session, request: Request, invitation: Invitation) ->
     )
 
 
+@dataclass(frozen=True)
+class _Usable:
+    """A link that opens now: its invitation, and what the signing page shows of it."""
+
+    invitation: Invitation
+    view: Summary
+
+
+def _usable_link(
+    session: Session, request: Request, token: str | None, *, lock: bool = False
+) -> _Usable | Response:
+    """The invitation a link opens, or the page that says why not: too many wrong links from
+    this address, a link that does not work (counted), another person's session open in this
+    browser, or a turn not come yet. Only a working link is ever spent, by its caller."""
+    settings = get_settings()
+    wait = guard.attempts.blocked_for(guard.address(request), settings.token_attempts)
+    if wait:
+        return _too_many(wait)
+    try:
+        if token is None or not re.fullmatch(LINK_SHAPE, token):
+            raise LinkRefused("unknown")
+        invitation = invitations.check_link(session, invitations.find(session, token, lock=lock))
+    except LinkRefused as refusal:
+        guard.attempts.failed(guard.address(request))
+        return refused(refusal.reason)
+    if (other := _someone_else(session, request, invitation)) is not None:
+        return other
+    signature = session.get(Signature, invitation.signature_id)
+    assert signature is not None
+    view = summary(session, signature, settings.timezone)
+    if view.waiting_for:
+        until = local_time(invitation.expires_at, settings.timezone)
+        return page("turno.html", status=409, view=view, until=until)
+    return _Usable(invitation, view)
+
+
 @router.post(PATH)
 def open_invitation(
     request: Request,
@@ -191,31 +198,15 @@ def open_invitation(
     token: Annotated[str | None, Form()] = None,
     formulario: Annotated[str | None, Form()] = None,
 ) -> Response:
-    settings = get_settings()
-    if (limited := _limited(request, settings)) is not None:
-        return limited
     if not guard.form_token_ok(request, formulario):
         return refused("form")
-    try:
-        if token is None or not re.fullmatch(LINK_SHAPE, token):
-            raise LinkRefused("unknown")
-        found = session.scalars(
-            select(Invitation)
-            .where(Invitation.token_sha256 == invitations.digest(token))
-            .with_for_update()
-        ).one_or_none()
-        invitation = invitations.check_link(session, found)
-    except LinkRefused as refusal:
-        guard.attempts.failed(guard.address(request))
-        return refused(refusal.reason)
-    _, signature = _signer(session, invitation, request)
-    if (other := _someone_else(session, request, invitation)) is not None:
-        return other
-    if (waiting := _out_of_turn(session, invitation, signature, settings)) is not None:
-        return waiting  # the link is not spent: it works once the turn comes
+    usable = _usable_link(session, request, token, lock=True)
+    if not isinstance(usable, _Usable):
+        return usable
+    settings = get_settings()
     opened = invitations.open_link(
         session,
-        invitation,
+        usable.invitation,
         ip=guard.address(request),
         user_agent=request.headers.get("user-agent"),
         settings=settings,
@@ -303,13 +294,12 @@ def signing_document(request: Request, session: SessionDep) -> Response:
         _, _, signature = current(session, request)
     except LinkRefused:
         return refused("no-session")
-    view = summary(session, signature, get_settings().timezone)
-    content = documents.content(get_storage(), view.document)
+    document, folio = document_of(session, signature)
     return Response(
-        content,
+        documents.content(get_storage(), document),
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{view.agreement.folio}.pdf"',
+            "Content-Disposition": f'inline; filename="{folio}.pdf"',
             "Cache-Control": "private, no-store",
         },
     )
@@ -321,10 +311,11 @@ def signing_page_image(number: int, request: Request, session: SessionDep) -> Re
         _, _, signature = current(session, request)
     except LinkRefused:
         return refused("no-session")
-    view = summary(session, signature, get_settings().timezone)
-    if not 1 <= number <= (view.document.pages or 0):
+    # Asked for once per page shown: the document alone, not the page's whole summary.
+    document, _ = document_of(session, signature)
+    if not 1 <= number <= (document.pages or 0):
         return problem_page(404, "Página inexistente", "El documento no tiene esa página.")
-    content = documents.content(get_storage(), view.document)
+    content = documents.content(get_storage(), document)
     try:
         picture: bytes = inspect_runner()(PageImageJob(content, number))
     except (ProblemError, JobError):  # the pool busy, or the worker failed
@@ -375,7 +366,12 @@ def acting(
     cookie = request.cookies.get(COOKIE, "")
     if not invitations.same(sent, invitations.form_token(cookie, signing_session)):
         raise LinkRefused("form")
-    principal, _ = _signer(session, invitation, request)
+    principal = invitations.signer(
+        session,
+        invitation,
+        ip=guard.address(request),
+        user_agent=request.headers.get("user-agent"),
+    )
     return signing_session, invitation, signature, principal
 
 
@@ -415,18 +411,33 @@ def _sign(
         session,
         signing_session,
         signature,
-        lambda: signing.sign(
-            session=session,
-            writes=writes,
-            signature_id=signature.id,
-            actor=principal,
-            way=way,
-            settings=get_settings(),
-            storage=get_storage(),
-            inspect=inspect_runner(),
-            today=today,
-            respond=decide(request, sent),
-        ),
+        lambda: record_signature(request, session, writes, today, signature, principal, way, sent),
+    )
+
+
+def record_signature(
+    request: Request,
+    session: Session,
+    writes: Writes,
+    today: date,
+    signature: Signature,
+    principal: Principal,
+    way: signing.Way,
+    sent: str | None,
+) -> None:
+    """Give the signature ``way`` for the session's representative: the form ``sent`` is spent
+    and the session ends in the transaction that records it."""
+    signing.sign(
+        session=session,
+        writes=writes,
+        signature_id=signature.id,
+        actor=principal,
+        way=way,
+        settings=get_settings(),
+        storage=get_storage(),
+        inspect=inspect_runner(),
+        today=today,
+        respond=decide(request, sent),
     )
 
 
@@ -581,29 +592,16 @@ def leave(
 # Last: any other one-segment address under /firmar is a link's token.
 @router.get(PATH + "/{token}")
 def invitation_link(token: str, request: Request, session: SessionDep) -> Response:
-    settings = get_settings()
-    if (limited := _limited(request, settings)) is not None:
-        return limited
-    try:
-        if not re.fullmatch(LINK_SHAPE, token):
-            raise LinkRefused("unknown")
-        invitation = invitations.check_link(session, invitations.find(session, token))
-    except LinkRefused as refusal:
-        guard.attempts.failed(guard.address(request))
-        return refused(refusal.reason)
-    _, signature = _signer(session, invitation, request)
-    if (other := _someone_else(session, request, invitation)) is not None:
-        return other
-    if (waiting := _out_of_turn(session, invitation, signature, settings)) is not None:
-        return waiting
-    view = summary(session, signature, settings.timezone)
+    usable = _usable_link(session, request, token)
+    if not isinstance(usable, _Usable):
+        return usable
     form, new = guard.form_token(request)
     response = page(
         "invitacion.html",
-        view=view,
+        view=usable.view,
         token=token,
         form=form,
-        until=local_time(invitation.expires_at, settings.timezone),
+        until=local_time(usable.invitation.expires_at, get_settings().timezone),
     )
     if new:
         guard.keep_form_token(response, form)

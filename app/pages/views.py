@@ -82,12 +82,24 @@ def _signing_line(agreement: Agreement) -> str:
     return f"Se firma {how}{where}{when}."
 
 
-def summary(session: Session, signature: Signature, timezone: str) -> Summary:
-    agreement = agreements.get(session, signature.agreement_id)
-    assert agreement is not None
+def _document(session: Session, signature: Signature, agreement: Agreement) -> Document:
     document_id = signature.document_id or agreement.signing_document_id
     document = documents.get(session, document_id) if document_id else None
     assert document is not None  # fixed when the agreement entered in_signature
+    return document
+
+
+def document_of(session: Session, signature: Signature) -> tuple[Document, str]:
+    """The document ``signature`` is asked over, and its convenio's folio."""
+    agreement = session.get(Agreement, signature.agreement_id)
+    assert agreement is not None
+    return _document(session, signature, agreement), agreement.folio
+
+
+def summary(session: Session, signature: Signature, timezone: str) -> Summary:
+    agreement = agreements.get(session, signature.agreement_id)
+    assert agreement is not None
+    document = _document(session, signature, agreement)
     names = {link.party_id: link.party.name for link in agreement.parties}
     round_ = list(signatures.for_agreement(session, agreement.id))
     currency = agreement.currency or "MXN"

@@ -72,8 +72,6 @@ def upgrade() -> None:
         "device_preparations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("signing_session_id", sa.Integer(), nullable=False),
-        sa.Column("base_document_id", sa.Integer(), nullable=False),
-        sa.Column("field_name", sa.String(length=120), nullable=False),
         sa.Column("prepared_pdf", sa.LargeBinary(), nullable=False),
         sa.Column("reserved_start", sa.Integer(), nullable=False),
         sa.Column("reserved_end", sa.Integer(), nullable=False),
@@ -82,11 +80,6 @@ def upgrade() -> None:
         sa.Column("certificate", sa.LargeBinary(), nullable=False),
         sa.Column("chain", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["base_document_id"],
-            ["documents.id"],
-            name=op.f("fk_device_preparations_base_document_id_documents"),
-        ),
         sa.ForeignKeyConstraint(
             ["signing_session_id"],
             ["signing_sessions.id"],
