@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -73,6 +73,14 @@ migrate: $(VENV)/.installed
 check-migrations: $(VENV)/.installed
 	@scratch=$$(mktemp -d) && export CONVENIOS_DATABASE_URL=sqlite:///$$scratch/check.sqlite3 && \
 	$(BIN)/convenios migrate >/dev/null && $(BIN)/alembic check; status=$$?; rm -rf $$scratch; exit $$status
+
+# The OpenAPI document's examples (app/openapi_examples.json): what the API's tests send and
+# get, recorded by tests/record_examples.py. After a schema changes, the document's test names
+# each schema left without one.
+openapi-examples: $(VENV)/.installed-dev
+	CONVENIOS_TEST_DATABASES=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 \
+		-p tests.record_examples -m 'not serial and not realtime and not slow' -k 'not example' tests \
+		--ignore=tests/test_openapi_fuzz.py --ignore=tests/pages --ignore=tests/test_generated_client.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests migrations bench

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -51,7 +51,9 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[InvalidParam] | None = Field(
-        default=None, description="The offending inputs of a 422."
+        default=None,
+        description="The offending inputs of a 422, or those of a 409 that conflict with "
+        "values on record.",
     )
     allowed: list[str] | None = Field(
         default=None, description="What would have been allowed (e.g. the legal transitions)."
@@ -130,6 +132,55 @@ class Unprocessable(ProblemError):
 
 class IdempotencyMismatch(Unprocessable):
     type = "idempotency-key-reused"
+
+
+class Rules:
+    """The rules a create or an update breaks, refused together: a 422 when the request by
+    itself breaks one, a 409 (conflict) when it breaks each only against values on record that
+    it did not send. Such a request is well-formed — the object in another state would take
+    it — and sending those values with it (or first) is the fix, so the 409 names them."""
+
+    def __init__(self, sent: Collection[str] | None = None) -> None:
+        # The body's top-level fields an update sent; None for a create, which sends them all.
+        self.sent = sent
+        self.broken: list[tuple[InvalidParam, list[str]]] = []
+
+    def breaks(self, field: str, message: str, *against: str) -> None:
+        """``body.<field>`` breaks a rule that holds it against the top-level fields
+        ``against`` (besides its own)."""
+        involved = dict.fromkeys((field.split(".", 1)[0], *against))
+        on_record = [] if self.sent is None else [f for f in involved if f not in self.sent]
+        self.broken.append((InvalidParam(field=f"body.{field}", message=message), on_record))
+
+    def refuse(self, field: str, message: str, *against: str) -> ProblemError:
+        """The refusal of this one broken rule, to raise at once."""
+        self.breaks(field, message, *against)
+        refusal = self.refusal()
+        assert refusal is not None
+        return refusal
+
+    def check(self) -> None:
+        if (refusal := self.refusal()) is not None:
+            raise refusal
+
+    def refusal(self) -> ProblemError | None:
+        if not self.broken:
+            return None
+        errors = [
+            InvalidParam(field=error.field, message=error.message + _on_record(names))
+            for error, names in self.broken
+        ]
+        summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
+        if all(names for _, names in self.broken):
+            return Conflict(summary, errors=errors)
+        return Unprocessable(summary, errors=errors)
+
+
+def _on_record(names: list[str]) -> str:
+    if not names:
+        return ""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"; against the {listed} on record: send {'it' if len(names) == 1 else 'them'} too"
 
 
 class ServiceUnavailable(ProblemError):

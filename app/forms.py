@@ -10,8 +10,9 @@ declaration of its fields. A test holds every form route to it.
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from fastapi.routing import APIRoute
+from pydantic import WithJsonSchema
 
 from app.errors import InvalidParam, Unprocessable
 from app.schemas import storable_text
@@ -50,3 +51,10 @@ async def check_form(request: Request) -> None:  # async: it only reads what is 
 
 
 CheckedForm = Annotated[None, Depends(check_form)]
+
+# A file the service takes only as a PDF (anything else is a 415): the document says so, beside
+# the `format: binary` that makes generated clients send it as a file.
+PdfUpload = Annotated[
+    UploadFile,
+    WithJsonSchema({"type": "string", "format": "binary", "contentMediaType": "application/pdf"}),
+]

@@ -175,7 +175,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             if isinstance(route, APIRoute) and _reads_form(route)
         ]
 
-    _document_routes(outgoing_webhooks)
     app.webhooks.include_router(outgoing_webhooks)
 
     app.add_middleware(

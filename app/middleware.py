@@ -30,8 +30,8 @@ class BodyPolicy:
     413 as soon as its declared length or the bytes read so far exceed the limit: at most
     ``max_bytes`` are ever held. On an upload route (a path and method of ``upload_routes``;
     another method of that path is the router's 405) the body must be ``multipart/form-data``
-    of at most ``max_upload_bytes``; it is not buffered here but counted as the route reads it,
-    and 413 ends the request at the first byte over.
+    (or absent) of at most ``max_upload_bytes``; it is not buffered here but counted as the
+    route reads it, and 413 ends the request at the first byte over.
     """
 
     def __init__(
@@ -113,6 +113,12 @@ class BodyPolicy:
             await self._too_large(send, scope, self.max_upload_bytes)
             return
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        empty = declared in ("", "0") and "transfer-encoding" not in headers
+        if not media_type and empty:
+            # No body at all is a form without fields: the route takes it when all its fields
+            # are optional (a fulfilment without note or evidence) and names those it needs.
+            await self.app(scope, receive, send)
+            return
         if media_type != "multipart/form-data":
             await _send_problem(
                 send,

@@ -3,12 +3,17 @@ works as written (tried with openapi-python-client):
 
 - a file in a multipart form is `format: binary` (FastAPI writes only OpenAPI 3.1's
   `contentMediaType`, which generators read as text and send as such: a 422 from the server);
+  one the service takes only as a PDF keeps `contentMediaType: application/pdf` beside it;
+- a multipart form says what a form can send: a field left out is absent, never null (which
+  a form cannot carry, and which hid a file's `format` from generators inside `anyOf`), and
+  no field but its own (the service refuses an unknown one);
 - a PDF download is binary, and offered also as `application/octet-stream` — the same bytes,
   which the service sends with that type to a client that asks for it (`Accept`) — because
   generators take only that type for a file;
 - a limit is `minimum`/`maximum` (`exclusiveMinimum`/`exclusiveMaximum`): Pydantic writes a
   constrained type inside `anyOf` (an optional id) with its own names `ge`/`le`/`gt`/`lt`,
   which JSON Schema does not know, so validators and generators ignored the limit;
+- a webhook's receiver answers with a status alone;
 - the headers a client acts on are declared: `Location` of what a 201 created, the `ETag` of a
   versioned resource (the one `If-Match` takes) and of a PDF (the one `If-None-Match` takes),
   and the `Retry-After` of a 503;
@@ -16,18 +21,24 @@ works as written (tried with openapi-python-client):
   `Initiative.GOVERNMENT_COOPERATION` rather than `VALUE_4`;
 - text a client sends says what the service refuses in it: no control character but tab and
   line breaks (a `pattern` on every string of a request without a shape of its own);
-- `servers` names where the service is reached (`CONVENIOS_PUBLIC_URL`).
+- `servers` names where the service is reached (`CONVENIOS_PUBLIC_URL`);
+- every schema and every body has an example of what the service really takes and answers
+  (`app.openapi_examples`).
 """
 
 from enum import IntEnum
 from typing import Any
 
+from app import openapi_examples
 from app.models import enums
 from app.schemas import TEXT_PATTERN
 
 _BINARY = {"type": "string", "format": "binary"}
 _PDF = "application/pdf"
 _GENERIC = "application/octet-stream"
+_FORM = "multipart/form-data"
+_NULL = {"type": "null"}
+_COMPONENTS = "#/components/schemas/"
 
 
 _LIMITS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
@@ -49,6 +60,22 @@ def _schemas_in_json_schema_terms(node: Any) -> None:
             _schemas_in_json_schema_terms(value)
 
 
+def _forms_as_sent(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    for item in paths.values():
+        for operation in item.values():
+            form = operation.get("requestBody", {}).get("content", {}).get(_FORM)
+            if form is None:
+                continue
+            component = components[form["schema"]["$ref"].removeprefix(_COMPONENTS)]
+            component["additionalProperties"] = False
+            fields = component.get("properties", {})
+            for name, field in fields.items():
+                kept = [branch for branch in field.get("anyOf", []) if branch != _NULL]
+                if len(kept) == 1:
+                    rest = {k: v for k, v in field.items() if k not in ("anyOf", "default")}
+                    fields[name] = {**kept[0], **rest}
+
+
 def _downloads_are_binary(paths: dict[str, Any]) -> None:
     for item in paths.values():
         for operation in item.values():
@@ -57,6 +84,21 @@ def _downloads_are_binary(paths: dict[str, Any]) -> None:
                 if _PDF in content:
                     content[_PDF] = {"schema": dict(_BINARY)}
                     content[_GENERIC] = {"schema": dict(_BINARY)}
+                for media, body in content.items():
+                    if "schema" not in body:  # a report as CSV text or as a spreadsheet file
+                        body["schema"] = {"type": "string"}
+                        if not media.startswith("text/"):
+                            body["schema"]["format"] = "binary"
+
+
+def _receivers_answer_with_a_status(webhooks: dict[str, Any]) -> None:
+    """What a webhook's receiver answers is a status, not a body the service reads (FastAPI
+    would describe a JSON answer and a 422 of its own)."""
+    for item in webhooks.values():
+        for operation in item.values():
+            operation["responses"] = {
+                "2XX": {"description": "Received. Anything else is delivered again later."}
+            }
 
 
 def _header(description: str) -> dict[str, Any]:
@@ -145,6 +187,20 @@ def _sent(schema: dict[str, Any], components: dict[str, Any]) -> list[Any]:
     return nodes + [components[name] for name in sorted(names) if name in components]
 
 
+def _drop_unused(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """FastAPI's own 422 schemas stay among the components after every 422 became a Problem."""
+    used: set[str] = set()
+    _refs([schema.get("paths"), schema.get("webhooks")], used)
+    pending = set(used)
+    while pending:
+        reached: set[str] = set()
+        _refs([components[name] for name in pending if name in components], reached)
+        pending = reached - used
+        used |= reached
+    for name in set(components) - used:
+        del components[name]
+
+
 def _text_shaped(node: Any) -> None:
     if isinstance(node, dict):
         if node.get("type") == "string" and not any(key in node for key in _SHAPED):
@@ -159,11 +215,15 @@ def _text_shaped(node: Any) -> None:
 def for_integrators(schema: dict[str, Any], *, public_url: str) -> dict[str, Any]:
     """``schema`` (FastAPI's document) completed as the module docstring says."""
     components = schema.get("components", {}).get("schemas", {})
+    _forms_as_sent(schema.get("paths", {}), components)
     _schemas_in_json_schema_terms(schema.get("components", {}))
     _schemas_in_json_schema_terms(schema.get("paths", {}))
     _downloads_are_binary(schema.get("paths", {}))
+    _receivers_answer_with_a_status(schema.get("webhooks", {}))
     _declare_headers(schema.get("paths", {}), _versioned(components))
     _name_integer_enums(components)
     _text_shaped(_sent(schema, components))
+    _drop_unused(schema, components)
     schema["servers"] = [{"url": public_url, "description": "This service"}]
+    openapi_examples.add(schema)
     return schema

@@ -35,7 +35,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "pdf-too-complex": "422: the PDF is too large or complex to accept.",
     "processing-failed": "422: a worker could not process the file.",
     # Rendering.
-    "template-field-missing": "422: the template needs a field the agreement lacks.",
+    "template-field-missing": "409: the template needs a field the agreement lacks; complete it.",
     "template-invalid": "422: the template cannot be compiled.",
     "template-forbidden": "422: the template does what templates may not.",
     "template-resource-refused": "422: the template loads a resource from outside the service.",

@@ -72,7 +72,8 @@ RFC = Annotated[
     Field(
         min_length=12,
         max_length=13,
-        json_schema_extra={"examples": ["MTB850101AB1", "PEHM8001015K2"]},
+        # A person's RFC is personal data and this document is public: the SAT's generic one.
+        json_schema_extra={"examples": ["MTB850101AB1", "XAXX010101000"]},
     ),
     AfterValidator(_rfc),
 ]
@@ -81,16 +82,16 @@ PersonRFC = Annotated[
     Field(
         min_length=13,
         max_length=13,
-        json_schema_extra={"examples": ["PEHM8001015K2"]},
+        json_schema_extra={"examples": ["XAXX010101000"]},
     ),
     AfterValidator(_rfc_persona_fisica),
 ]
 CURP = Annotated[
     str,
     Field(
+        # No example: every CURP is a person's, and this document is public.
         min_length=18,
         max_length=18,
-        json_schema_extra={"examples": ["PEHM800101MDFRRR05"]},
     ),
     AfterValidator(_curp),
 ]
@@ -99,7 +100,7 @@ Email = Annotated[
     Field(
         min_length=3,
         max_length=254,
-        json_schema_extra={"examples": ["juridico@tlalnepantla.gob.mx"]},
+        json_schema_extra={"examples": ["juridico@tlalnepantla.example"]},
     ),
     AfterValidator(_email),
 ]
@@ -117,7 +118,11 @@ _FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def json_integer(value: Any) -> Any:
-    """A JSON integer: not a string of digits, a float or a boolean."""
+    """A JSON integer: not a string of digits, a fraction or a boolean. A number written with
+    a zero fraction (``3.0``) is the integer it equals: JSON Schema's `integer` (the document's
+    word) counts it as one, and JSON parsers may write it so."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError("int_type", "Input should be an integer")
     return value
@@ -170,7 +175,8 @@ BodyId = Annotated[int, BeforeValidator(json_integer), Field(ge=1, le=MAX_ID)]
 _CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
 _CONTROL = re.compile("[" + "".join(f"\\x{a:02x}-\\x{b:02x}" for a, b in _CONTROL_RANGES) + "]")
 # JSON Schema's regular expressions are ECMA-262's: \u escapes.
-TEXT_PATTERN = "^[^" + "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b in _CONTROL_RANGES) + "]*$"
+CONTROLS = "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b in _CONTROL_RANGES)  # for a [class]
+TEXT_PATTERN = f"^[^{CONTROLS}]*$"
 
 
 def storable_text(value: str) -> str:

@@ -226,6 +226,40 @@ def test_every_route_that_takes_a_form_checks_it_once_it_knows_the_caller(app: F
         assert calls[-1] is check_form, f"{route.name} does not end with CheckedForm"
 
 
+def test_a_form_without_fields_may_be_no_body_at_all(client: TestClient, keys: Keys) -> None:
+    """What a client generated from the document sends when every field is left out."""
+    obligation = _obligation(client, keys)
+    done = client.post(f"{API}/obligations/{obligation['id']}/fulfill", headers=keys.legal)
+    assert ok(done)["status"] == "fulfilled"
+    # A form whose route needs a field names it.
+    created = agreement(client, keys.legal)
+    upload = client.post(f"{API}/agreements/{created['id']}/documents/upload", headers=keys.legal)
+    assert upload.status_code == 422 and "body.file" in upload.text
+
+
+def test_the_document_says_what_a_form_takes(app: FastAPI) -> None:
+    """No field but its own, none null, PDFs said to be PDFs, and a body where one is needed."""
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    forms = [
+        operation["requestBody"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    ]
+    assert len(forms) >= 5
+    for form in forms:
+        ref = form["content"]["multipart/form-data"]["schema"]["$ref"]
+        component = schemas[ref.rsplit("/", 1)[1]]
+        assert component["additionalProperties"] is False
+        assert not [f for f in component["properties"].values() if "anyOf" in f], ref
+    # Every field of a PAdES signature is optional, but not all of them at once.
+    pades = document["paths"][f"{API}/signatures/{{signature_id}}/sign/pades"]["post"]
+    assert pades["requestBody"]["required"] is True
+    verified = schemas["Body_verify_file"]["properties"]["file"]
+    assert verified["contentMediaType"] == "application/pdf" and verified["format"] == "binary"
+
+
 def test_a_bad_form_without_a_key_is_a_401_not_a_422(client: TestClient, keys: Keys) -> None:
     obligation = _obligation(client, keys)
     response = client.post(

@@ -3,10 +3,12 @@ files, not text), PDF downloads are binary and offered as `application/octet-str
 the service really answers that type to a client that asks for it —, limits have their JSON
 Schema names, repeated creations have their schema, and `servers` says where the service is."""
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -39,7 +41,9 @@ def _nodes(node: Any) -> list[dict[str, Any]]:
 def test_files_downloads_and_limits_read_as_a_generator_expects(app: FastAPI) -> None:
     document = app.openapi()
     nodes = _nodes(document)
-    files = [n for n in nodes if n.get("contentMediaType") == "application/octet-stream"]
+    # Uploads: any bytes, or a PDF.
+    media_types = ("application/octet-stream", "application/pdf")
+    files = [n for n in nodes if n.get("contentMediaType") in media_types]
     assert len(files) >= 8 and all(n.get("format") == "binary" for n in files)
     assert not [
         n for n in nodes if n.get("type") in ("integer", "number") and {"ge", "le"} & n.keys()
@@ -194,3 +198,55 @@ def test_the_examples_of_request_bodies_are_requests_the_service_takes(app: Fast
     assert shown >= 15
     document = app.openapi()["components"]["schemas"]
     assert document["AgreementCreate"]["examples"][0]["kind"] == "coordinacion"
+
+
+def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for({**schema, "components": document["components"]})
+
+
+def _bodies(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every body the document describes — sent, answered, delivered by a webhook — but files,
+    which are bytes no JSON example shows."""
+    found = []
+    for section in ("paths", "webhooks"):
+        for path, item in document.get(section, {}).items():
+            for method, operation in item.items():
+                label = f"{method.upper()} {path}"
+                contents = [("request", operation.get("requestBody", {}).get("content", {}))]
+                contents += [
+                    (status, response.get("content", {}))
+                    for status, response in operation.get("responses", {}).items()
+                ]
+                for where, content in contents:
+                    for media, body in content.items():
+                        if body.get("schema", {}).get("format") != "binary":
+                            found.append((f"{label} {where} {media}", body))
+    return found
+
+
+def test_every_schema_and_every_body_has_an_example_its_schema_takes(app: FastAPI) -> None:
+    """Examples recorded from the tests (`make openapi-examples`) or written on a model: one on
+    each component and on each body, each valid against its schema."""
+    document = app.openapi()
+    for name, component in document["components"]["schemas"].items():
+        assert component.get("examples"), f"{name} has no example: make openapi-examples"
+        validator = _validator(document, {"$ref": f"#/components/schemas/{name}"})
+        for example in component["examples"]:
+            validator.validate(example)
+    bodies = _bodies(document)
+    assert len(bodies) > 500
+    for label, body in bodies:
+        assert "example" in body, f"{label} has no example: make openapi-examples"
+        _validator(document, body["schema"]).validate(body["example"])
+
+
+def test_no_example_carries_personal_data(app: FastAPI) -> None:
+    """The document is read without a key: no person's RFC, CURP, email or telephone in it."""
+    text = json.dumps(app.openapi(), ensure_ascii=False)
+    # A person's RFC, but the SAT's generic one for the público en general.
+    assert set(re.findall(r"\b[A-ZÑ&]{4}\d{6}[A-Z0-9]{3}\b", text)) <= {"XAXX010101000"}
+    assert not re.findall(r"\b[A-Z]{4}\d{6}[HM][A-Z]{5}[0-9A-Z]\d\b", text)  # a CURP
+    assert not re.findall(r"\+?\b52[\s\d]{10,14}\b", text)  # a Mexican telephone
+    emails = re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
+    # Addresses only under the TLD reserved for examples (RFC 2606).
+    assert all(email.endswith(".example") for email in emails), emails

@@ -3,19 +3,25 @@
 Every operation of ``/openapi.json`` gets valid (positive) and invalid (negative) requests,
 authenticated as an admin; the read operations also as a viewer and as a signatory. No request
 may get a 5xx, every answer must be one the document declares (status, media type, headers and
-schema), and invalid input must be refused with a 4xx.
+schema), invalid input must be refused with a 4xx, and valid input taken: a 2xx, or a refusal
+about the state of things (401, 403, 404, 409, 429), never a 4xx about the input itself.
 
-The fuzzer writes, so each backend gets a fresh database of its own, seeded so that parties,
-representatives and agreements 1..3 exist. Valid requests are then steered toward that data and
-past the cross-field rules a JSON schema cannot state (an estado's INEGI code, a signatory of
-the right party, an expiry after the start…), so that they reach the code that writes.
+The fuzzer writes, so each backend gets a fresh database of its own, seeded as the service's
+own would be (the shipped templates) and so that parties, representatives and agreements 1..3
+exist. Valid requests are then steered toward that data and past the cross-field rules a JSON
+schema cannot state (an estado's INEGI code, a signatory of the right party, an expiry after the
+start…), so that they reach the code that writes.
 """
 
+import copy
+import io
+import socket
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +29,18 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from pypdf import PdfWriter
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.auth import service as keys_service
@@ -41,7 +50,12 @@ from app.catalog.states import STATES
 from app.config import get_settings
 from app.db import make_engine
 from app.main import create_app
+from app.models import Agreement
 from app.models.enums import Role
+from app.obligations.calendar import add_business_days
+from app.schemas import LATEST_DATE
+from app.templates import service as templates
+from app.webhooks import http as webhooks_http
 from tests.clock import days_from_today
 from tests.conftest import INEGI_CSV
 from tests.databases import drop_database, new_database
@@ -56,6 +70,7 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
     negative_data_rejection,
+    positive_data_acceptance,
 ]
 # Bounded so that the file takes about two minutes per backend on two cores (fifty operations,
 # some eleven thousand cases: the suite as a whole must stay under fifteen minutes), and
@@ -86,6 +101,7 @@ class Target:
     """One backend's seeded database, a key per role and what the fuzzer did with them."""
 
     backend: str
+    engine: Engine
     storage: Path
     admin: dict[str, str]
     viewer: dict[str, str]
@@ -105,17 +121,22 @@ def _bearer(session: Session, role: Role, representative_id: int | None = None) 
     return {"Authorization": f"Bearer {plaintext}"}
 
 
+# The parties of each seeded agreement; representative i signs for party i.
+SEEDED_PARTIES = {1: (1, 2), 2: (2, 3), 3: (1, 3)}
+
+
 def _seed(client: TestClient, admin: dict[str, str]) -> None:
     """Parties 1..3 (a municipio, an estado, a federal agency), representative i of party i,
-    and three draft agreements between them."""
+    and three draft agreements between them (`SEEDED_PARTIES`)."""
     signers = []
     for build in (municipio, estado, party):
         created = build(client, admin)
         signers.append((created, representative(client, admin, created["id"])))
     assert [(p["id"], r["id"]) for p, r in signers] == [(1, 1), (2, 2), (3, 3)]
-    for pair in ((0, 1), (1, 2), (0, 2)):
-        payload = agreement_payload([signers[i] for i in pair])
-        ok(client.post(f"{API}/agreements", json=payload, headers=admin), 201)
+    for agreement_id, pair in SEEDED_PARTIES.items():
+        payload = agreement_payload([signers[i - 1] for i in pair])
+        created = ok(client.post(f"{API}/agreements", json=payload, headers=admin), 201)
+        assert created["id"] == agreement_id
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +147,8 @@ def target(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
         catalog_service.import_catalog(
             session=session, text=INEGI_CSV.read_text(encoding="utf-8"), actor=operator("fuzz")
         )
+        # As `convenios migrate` does: an agreement's documents come from the shipped templates.
+        templates.sync_shipped(session, operator("fuzz"))
         admin = _bearer(session, Role.ADMIN)
         viewer = _bearer(session, Role.VIEWER)
     app.state.engine = engine
@@ -136,6 +159,7 @@ def target(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
         signatory = _bearer(session, Role.SIGNATORY, representative_id=1)
     found = Target(
         backend=backend,
+        engine=engine,
         storage=tmp_path_factory.mktemp(f"fuzz-{backend}-storage"),
         admin=admin,
         viewer=viewer,
@@ -155,6 +179,15 @@ def _one_storage(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
     reads them."""
     monkeypatch.setenv("CONVENIOS_STORAGE_URL", str(target.storage))
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _public_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every webhook host resolves to a public address: this machine has no DNS, and a host
+    the fuzzer names is valid for the document. The check of the addresses is the service's."""
+    monkeypatch.setattr(
+        webhooks_http, "_resolve", lambda host, port: [(socket.AF_INET, ("8.8.8.8", port))]
+    )
 
 
 def _report(target: Target, seconds: float) -> None:
@@ -191,7 +224,7 @@ def _steer_party(body: dict[str, Any]) -> None:
     # How the instrument names it: an article, whose gender it then has.
     if body.get("article") is not None:
         body.pop("gender", None)
-    elif "kind" in body:
+    elif "kind" in body or "article" in body or "gender" in body:
         body["gender"] = body.get("gender") or "feminine"
     if kind != "academico_publico":
         body.pop("autonomous", None)
@@ -210,16 +243,35 @@ def _steer_representative(body: dict[str, Any]) -> None:
     _replace_if_set(body, "email", "titular@example.mx")
 
 
-def _steer_agreement(body: dict[str, Any]) -> None:
-    if isinstance(body.get("parties"), list):
-        # Parties 1..3 with their own representatives, and roles that cannot collide.
-        body["parties"] = body["parties"][:3]
-        for i, link in enumerate(body["parties"]):
-            link["party_id"] = i + 1
-            link["signatories"] = [{"representative_id": i + 1}] if link.get("signatories") else []
+def _seeded(case: Case) -> tuple[int, int] | None:
+    """The parties of the seeded agreement the case's path names, if it names one."""
+    named = str((case.path_parameters or {}).get("agreement_id", ""))
+    return SEEDED_PARTIES.get(int(named)) if named.isdigit() else None
+
+
+def _steer_agreement(body: dict[str, Any], seeded: tuple[int, int] | None) -> None:
+    """A new agreement, or a seeded one changed (``seeded``: its parties)."""
+    if isinstance(body.get("parties"), list) and body["parties"]:
+        # Parties 1..3 with their own representatives, and roles that cannot collide. A
+        # seeded agreement keeps its parties and signatories: later requests ask them to sign.
+        links = body["parties"]
+        ids = seeded or range(1, min(len(links), 3) + 1)
+        body["parties"] = [{**links[min(i, len(links) - 1)]} for i in range(len(ids))]
+        for i, (link, party_id) in enumerate(zip(body["parties"], ids, strict=True)):
+            link["party_id"] = party_id
+            keep = seeded or link.get("signatories")
+            link["signatories"] = [{"representative_id": party_id}] if keep else []
             link["role"] = f"{i}{link['role']}"[:120]
             # Contributions must add up within the amount, in its currency: left out.
             link.pop("contributions", None)
+    # A testigo named for a party stands for one of the agreement's.
+    ours = [link["party_id"] for link in body.get("parties") or []] or list(seeded or ())
+    for i, witness in enumerate(body.get("witnesses") or []):
+        if witness.get("party_id") is not None:
+            if ours:
+                witness["party_id"] = ours[i % len(ours)]
+            else:
+                witness.pop("party_id")
     if body.get("kind") == "modificatorio":
         body["kind"] = "colaboracion"
     body.pop("parent_id", None)
@@ -259,7 +311,141 @@ def _steer_authorization(case: Case, body: dict[str, Any]) -> None:
         body["legislature"]["date"] = days_from_today(-1)
 
 
-def _steer(case: Case) -> None:
+def _an_id(value: Any) -> bool:
+    """Whether ``value`` is an id as JSON Schema counts integers (``3.0`` is one too)."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _one_of_its_own(body: dict[str, Any], name: str, seeded: tuple[int, int] | None) -> None:
+    """``body[name]``, a party or its representative, one of the seeded agreement's."""
+    if seeded and _an_id(body.get(name)):
+        body[name] = seeded[int(body[name]) % 2]
+
+
+def _steer_classification(body: dict[str, Any]) -> None:
+    """Each part named by its own references: an annex by its document alone, any other part
+    by its position, a declaration by its party too."""
+    if body.get("part") == "annex":
+        body["document_id"] = body.get("document_id") or 1
+        body.pop("position", None)
+        body.pop("party_id", None)
+        return
+    body["position"] = body.get("position") or 1
+    body.pop("document_id", None)
+    if body.get("part") == "declaration":
+        body["party_id"] = body.get("party_id") or 1
+    else:
+        body.pop("party_id", None)
+
+
+def _steer_template_version(body: dict[str, Any]) -> None:
+    """Standard clauses under keys of their own."""
+    for i, clause in enumerate(body.get("standard_clauses") or []):
+        clause["key"] = f"{clause['key'][:36]}_{i}"
+
+
+def _in_order(values: dict[str, Any], first: str, then: str) -> None:
+    """Dates ``first`` and ``then``, when both are set, in that order (ISO dates sort as text)."""
+    start, end = values.get(first), values.get(then)
+    if start is not None and end is not None and end < start:
+        values[first], values[then] = end, start
+
+
+def _not_before(values: dict[str, Any], name: str, earliest: str | None) -> None:
+    """Date ``values[name]``, when it and ``earliest`` are set, not before ``earliest``."""
+    if values.get(name) is not None and earliest is not None:
+        values[name] = max(values[name], earliest)  # ISO dates sort as text
+
+
+def _blank_pdf() -> bytes:
+    """A PDF of one blank page: what every upload route takes (each parses it; none asks for
+    text). A PAdES signature is not among them: a signatory's operation, which the fuzzer's
+    admin gets 403 for before the form is read."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+BLANK_PDF = _blank_pdf()
+
+
+def _own_form(case: Case) -> dict[str, Any]:
+    """A copy of the case's form for it alone to steer. Schemathesis builds later cases on the
+    form it generated (its coverage phase does), and judges an edited case again against the
+    schema, which calls any form with a file's bytes invalid (it cannot validate bytes): so the
+    copy is set past its tracking of edits, and the case stays positive, as it was generated."""
+    form = copy.deepcopy(case.body)
+    object.__setattr__(case, "body", form)
+    case.freeze_metadata()
+    return form
+
+
+def _steer_files(case: Case, body: dict[str, Any]) -> None:
+    """A PDF for each file the document says is one: `contentMediaType` cannot make a fuzzer
+    write one, and the service parses every upload (415 for what is not a PDF)."""
+    form = case.operation.get_body_for_media_type(case.media_type)
+    for name, schema in (form.form_properties if form is not None else {}).items():
+        if name not in body:
+            continue
+        if schema.get("contentMediaType") == "application/pdf":
+            body[name] = BLANK_PDF
+        elif schema.get("items", {}).get("contentMediaType") == "application/pdf":
+            body[name] = [BLANK_PDF for _ in body[name]]
+
+
+def _term(target: Target, case: Case) -> tuple[date, date | None] | None:
+    """The term of the agreement the case's path names, as it is now: other cases change it."""
+    named = str((case.path_parameters or {}).get("agreement_id", ""))
+    if not named.isdigit():
+        return None
+    with Session(target.engine) as session:
+        agreement = session.get(Agreement, int(named))
+        return None if agreement is None else (agreement.effective_date, agreement.expiry_date)
+
+
+def _steer_obligation(body: dict[str, Any], term: tuple[date, date | None] | None) -> None:
+    """One deadline — a due date, which may recur, or a term in días hábiles, which does not —
+    within the agreement's term, and a recurrence that ends within it and within a year (a
+    bounded number of occurrences)."""
+    if body.get("due_date") is not None:
+        body.pop("due_in_business_days", None)
+    elif body.get("due_in_business_days") is not None:
+        body.pop("due_date", None)
+        body.pop("recurrence", None)
+    else:
+        body["due_date"] = days_from_today(1)
+    if term is None:
+        return
+    start, end = term
+    last = end or LATEST_DATE
+    business = body.get("due_in_business_days")
+    if isinstance(business, dict):
+        holidays = get_settings().extra_non_working_days
+        try:
+            after = date.fromisoformat(business["after"])
+            first = add_business_days(after, int(business["days"]), holidays)
+        except ValueError:  # past the calendar's end
+            first = LATEST_DATE + timedelta(days=1)
+        if start <= first <= last:
+            return
+        # A term in días hábiles that ends outside the agreement's: its first day instead.
+        body["due_in_business_days"] = None
+        body["due_date"] = start.isoformat()
+    if body.get("due_date") is None:
+        return
+    due = min(max(date.fromisoformat(body["due_date"]), start), last)
+    body["due_date"] = due.isoformat()
+    recurrence = body.get("recurrence")
+    if isinstance(recurrence, dict):
+        until = date.fromisoformat(recurrence["until"]) if recurrence.get("until") else last
+        recurrence["until"] = min(max(until, due), last, due + timedelta(days=365)).isoformat()
+
+
+def _steer(case: Case, target: Target) -> None:
     """Bend a valid case toward the seeded rows and past the cross-field rules (see above)."""
     meta = case.meta
     if meta is None or meta.generation.mode is not GenerationMode.POSITIVE:
@@ -269,6 +455,9 @@ def _steer(case: Case) -> None:
         for name, value in (case.path_parameters or {}).items():
             if isinstance(value, int) and value > 3:
                 case.path_parameters[name] = 1 + value % 3
+    path = case.operation.path
+    if path.endswith("/reports/transparency") and case.query:
+        _in_order(case.query, "period_start", "period_end")
     if case.headers:
         for name in [n for n in case.headers if n.lower() == "if-match"]:
             del case.headers[name]  # a random ETag is a 412 before any work
@@ -278,20 +467,44 @@ def _steer(case: Case) -> None:
                 # A key names one request: sent again with another, it is refused by design
                 # (422), and generated examples repeat keys across bodies.
                 case.headers[name] = uuid.uuid4().hex
-    body, path = case.body, case.operation.path
+    body = case.body
     if not isinstance(body, dict):
         return
+    if case.media_type == "multipart/form-data":
+        body = _own_form(case)
+        _steer_files(case, body)
     if path.endswith(("/parties", "/parties/{party_id}")):
         _steer_party(body)
     elif path.endswith(("/representatives", "/representatives/{representative_id}")):
         _steer_representative(body)
     elif path.endswith("/transitions"):
+        # A signing date is a move to active's; a document to sign, a move to in_signature's.
         if body.get("to") != "active":
             body.pop("signed_on", None)
+        if body.get("to") != "in_signature":
+            body.pop("document_id", None)
     elif path.endswith(("/agreements", "/agreements/{agreement_id}")):
-        _steer_agreement(body)
+        _steer_agreement(body, _seeded(case))
     elif path.endswith("/authorization"):
         _steer_authorization(case, body)
+    elif path.endswith("/agreements/{agreement_id}/signatures"):
+        _one_of_its_own(body, "representative_id", _seeded(case))
+    elif path.endswith("/templates/{key}/versions"):
+        _steer_template_version(body)
+    elif path.endswith("/agreements/{agreement_id}/classifications"):
+        _steer_classification(body)
+    # The Comité confirms a classification on or after the área makes it.
+    elif path.endswith("/public-versions") and isinstance(body.get("committee"), dict):
+        _not_before(body["committee"], "date", body.get("classified_on"))
+    elif path.endswith("/public-versions/scan"):
+        _not_before(body, "committee_date", body.get("classified_on"))
+    elif path.endswith("/agreements/{agreement_id}/obligations"):
+        _one_of_its_own(body, "party_id", _seeded(case))
+        # Its cláusula must be one the agreement has now, which other cases keep changing.
+        body.pop("clause", None)
+        _steer_obligation(body, _term(target, case))
+    elif path.endswith("/calendar-feeds") and _an_id(body.get("party_id")):
+        body["party_id"] = 1 + int(body["party_id"]) % 3
 
 
 # The tests ----------------------------------------------------------------------------------
@@ -309,13 +522,13 @@ def _call(target: Target, case: Case, who: str, headers: dict[str, str]) -> None
 @schema.parametrize()
 @FUZZ
 def test_every_operation_as_admin(case: Case, target: Target) -> None:
-    _steer(case)
+    _steer(case, target)
     _call(target, case, "admin", target.admin)
 
 
 @schema.include(method="GET").parametrize()
 @FUZZ
 def test_reads_as_viewer_and_signatory(case: Case, target: Target) -> None:
-    _steer(case)
+    _steer(case, target)
     _call(target, case, "viewer", target.viewer)
     _call(target, case, "signatory", target.signatory)

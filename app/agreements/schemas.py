@@ -30,6 +30,7 @@ from app.models.enums import (
 )
 from app.parties.schemas import PartySummary
 from app.schemas import (
+    CONTROLS,
     BodyId,
     Boolean,
     CreateSchema,
@@ -240,6 +241,15 @@ class Signing(CreateSchema):
 class PublicationPlan(CreateSchema):
     """Where the signed convenio is to be published, as its PUBLICACIÓN clause says."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"media": ["periodico_oficial", "gaceta_municipal"]},
+                {"media": ["dof"], "effective_on_publication": True},
+            ]
+        }
+    )
+
     media: list[PublicationMedium] | None = Field(
         default=None,
         max_length=3,
@@ -272,6 +282,10 @@ class StandardClauseChoice(CreateSchema):
         if self.mode != "replace" and (self.title is not None or self.text is not None):
             raise ValueError("only a replaced clause has a title and text of its own")
         return self
+
+
+# Topics are slugs: equal only when written alike, as JSON Schema's `uniqueItems` compares them.
+_UNIQUE: dict[str, Any] = {"uniqueItems": True}
 
 
 def _unique_topics(topics: list[str]) -> list[str]:
@@ -339,7 +353,7 @@ class AgreementCreate(CreateSchema):
     initiative: InitiativeNumber | None = Field(
         default=None, description="Initiative of the Declaración de Tlalnepantla (4 or 6)."
     )
-    topics: list[Topic] = Field(default_factory=list, max_length=20)
+    topics: list[Topic] = Field(default_factory=list, max_length=20, json_schema_extra=_UNIQUE)
     objective: Objective
     follow_up_unit: FollowUpUnit | None = None
     parties: list[AgreementPartyInput] = Field(min_length=2, max_length=20)
@@ -372,7 +386,7 @@ class AgreementUpdate(UpdateSchema):
     title: Title | None = None
     kind: AgreementKind | None = None
     initiative: InitiativeNumber | None = None
-    topics: list[Topic] | None = Field(default=None, max_length=20)
+    topics: list[Topic] | None = Field(default=None, max_length=20, json_schema_extra=_UNIQUE)
     objective: Objective | None = None
     follow_up_unit: FollowUpUnit | None = None
     parties: list[AgreementPartyInput] | None = Field(default=None, min_length=2, max_length=20)
@@ -426,6 +440,18 @@ class TransitionRequest(CreateSchema):
 class LegislatureAuthorization(CreateSchema):
     """The state Legislature's authorisation, where the state's law requires one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument": "el Decreto número 123 de la H. LXII Legislatura del Estado, "
+                    "publicado en el Periódico Oficial el 3 de febrero de 2026",
+                    "date": "2026-01-29",
+                }
+            ]
+        }
+    )
+
     instrument: str = Field(
         min_length=1,
         max_length=1000,
@@ -476,7 +502,8 @@ class CabildoAuthorizationRead(ReadSchema):
     legislature: LegislatureAuthorization | None
 
 
-_URL = r"^https?://[^\s/$.?#][^\s]*$"
+# No space, and no control character: the URL is kept as text (`storable_text`).
+_URL = rf"^https?://[^\s/$.?#{CONTROLS}][^\s{CONTROLS}]*$"
 
 
 class PublicationCreate(CreateSchema):

@@ -30,7 +30,15 @@ from app.config import API_PREFIX, CabildoRule, get_settings
 from app.documents import repository as documents_repository
 from app.documents import service as documents
 from app.documents.formatting import amount_in_figures
-from app.errors import Conflict, Frozen, InvalidParam, InvalidTransition, NotFound, Unprocessable
+from app.errors import (
+    Conflict,
+    Frozen,
+    InvalidParam,
+    InvalidTransition,
+    NotFound,
+    Rules,
+    Unprocessable,
+)
 from app.events.service import emit
 from app.kit import changed_fields, searchable
 from app.models import (
@@ -97,26 +105,28 @@ class _Content:
     signing: Signing
     standard_clauses: dict[str, StandardClauseChoice] = dataclass_field(default_factory=dict)
     witnesses: list[Witness] = dataclass_field(default_factory=list)
+    # The top-level fields a patch sent (the others are the agreement's on record); None for a
+    # create.
+    sent: frozenset[str] | None = None
 
 
 def _check(session: Session, content: _Content, *, agreement_id: int | None) -> dict[int, Party]:
-    """Every cross-field and reference rule; returns the parties by id. 422 on the first failure."""
-    errors: list[InvalidParam] = []
-
-    def problem(field: str, message: str) -> None:
-        errors.append(InvalidParam(field=f"body.{field}", message=message))
+    """Every cross-field and reference rule; returns the parties by id. Refused together: 422,
+    or 409 when a patch breaks them only against the agreement's values on record (Rules)."""
+    rules = Rules(content.sent)
+    problem = rules.breaks
 
     if content.expiry_date is not None and content.expiry_date <= content.effective_date:
-        problem("expiry_date", "must be after effective_date")
+        problem("expiry_date", "must be after effective_date", "effective_date")
     if content.currency is not None and content.amount is None:
-        problem("currency", "a currency needs an amount")
+        problem("currency", "a currency needs an amount", "amount")
     renewal = content.renewal
     if renewal.mode is RenewalMode.AUTOMATIC and renewal.months is None:
         problem("renewal.months", "an automatic renewal says for how many months")
     if renewal.mode is RenewalMode.NONE and (renewal.months or renewal.notice_days is not None):
         problem("renewal.mode", "months and notice_days apply only to agreements that renew")
     if renewal.mode is not RenewalMode.NONE and content.expiry_date is None:
-        problem("renewal.mode", "only an agreement with an expiry date can renew")
+        problem("renewal.mode", "only an agreement with an expiry date can renew", "expiry_date")
     if renewal.mode is RenewalMode.BY_AGREEMENT and renewal.months is not None:
         problem("renewal.months", "a renewal by written agreement sets its own term")
     _check_signing(content.signing, problem)
@@ -139,12 +149,12 @@ def _check(session: Session, content: _Content, *, agreement_id: int | None) -> 
             problem(
                 f"witnesses.{i}.party_id",
                 f"party {witness.party_id} is not a party to the agreement",
+                "parties",
             )
     if parent is not None:
         _check_comparecencias(content, parent, problem)
     _check_standard_clauses(session, content, problem)
-    if errors:
-        raise Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    rules.check()
     return parties
 
 
@@ -168,10 +178,10 @@ def _check_parent(
 ) -> Agreement | None:
     if content.kind is not AgreementKind.MODIFICATORIO:
         if content.parent_id is not None:
-            problem("parent_id", "only a convenio modificatorio has a parent agreement")
+            problem("parent_id", "only a convenio modificatorio has a parent agreement", "kind")
         return None
     if content.parent_id is None:
-        problem("parent_id", "a convenio modificatorio names the agreement it amends")
+        problem("parent_id", "a convenio modificatorio names the agreement it amends", "kind")
         return None
     if content.parent_id == agreement_id:
         problem("parent_id", "an agreement cannot amend itself")
@@ -213,12 +223,14 @@ def _check_comparecencias(content: _Content, parent: Agreement, problem: Any) ->
                 f"parties.{i}.party_id",
                 f"party {link.party_id} is not a party to {parent.folio}, which this convenio "
                 "modifies",
+                "parent_id",
             )
         elif link.role.casefold() != roles[link.party_id].casefold():
             problem(
                 f"parties.{i}.role",
                 f"{parent.folio} names this party «{roles[link.party_id]}»; its modificatorio "
                 "keeps that name",
+                "parent_id",
             )
 
 
@@ -264,11 +276,14 @@ def _check_contributions(
     for j, contribution in enumerate(link.contributions):
         where = f"parties.{i}.contributions.{j}"
         if content.amount is None:
-            problem("amount", "contributions make up the agreement's amount: give the amount")
+            problem(
+                "amount", "contributions make up the agreement's amount: give the amount", "parties"
+            )
         elif contribution.currency not in (None, content.currency):
             problem(
                 f"{where}.currency",
                 f"the agreement is in {content.currency}; its contributions are too",
+                "currency",
             )
         if public and contribution.source is FundSource.PRIVADOS:
             problem(f"{where}.source", "a public body contributes public funds, not privados")
@@ -287,6 +302,8 @@ def _check_contributions(
                 problem(
                     f"{where}.schedule.{k}.date",
                     "a ministración falls within the agreement's dates",
+                    "effective_date",
+                    "expiry_date",
                 )
 
 
@@ -297,6 +314,7 @@ def _check_amount(content: _Content, problem: Any) -> None:
             "amount",
             f"the parties' contributions add up to {total}, more than the agreement's amount "
             f"({content.amount})",
+            "parties",
         )
 
 
@@ -311,6 +329,7 @@ def _check_standard_clauses(session: Session, content: _Content, problem: Any) -
                 f"standard_clauses.{key}",
                 f"template {templates.key_for(content.kind)!r} has no standard clause {key!r}; "
                 f"it has: {known}",
+                "kind",
             )
 
 
@@ -530,6 +549,7 @@ def update_agreement(
             if data.witnesses is not None
             else [Witness.model_validate(w) for w in agreement.witnesses]
         ),
+        sent=frozenset(changes),
     )
     parties = _check(session, content, agreement_id=agreement.id)
 
@@ -699,10 +719,14 @@ def transition(
         raise Unprocessable.field("body.signed_on", "only a move to active has a signing date")
     stated = agreement.signing_date
     if signed_on is not None and stated is not None and signed_on != stated:
-        raise Unprocessable.field(
-            "body.signed_on",
+        # The date sent is a date; it is the convenio's text on record that it contradicts.
+        message = (
             f"the convenio states it is signed on {stated.isoformat()}; it cannot have been "
-            "signed on another day",
+            "signed on another day: leave signed_on out, or change signing.date first"
+        )
+        raise Conflict(
+            f"body.signed_on: {message}",
+            errors=[InvalidParam(field="body.signed_on", message=message)],
         )
     if request.document_id is not None and request.to is not AgreementStatus.IN_SIGNATURE:
         raise Unprocessable.field(
@@ -890,9 +914,12 @@ def remove_authorization(
     *, session: Session, agreement: Agreement, party_id: int, actor: Principal
 ) -> Agreement:
     _editable(agreement)
-    link = _municipio_link(agreement, party_id)
-    if link.authorization is None:
-        return agreement
+    link = next((link for link in agreement.parties if link.party_id == party_id), None)
+    if link is None or link.authorization is None:
+        # Nothing to remove (only a municipio's cabildo authorises a convenio).
+        raise NotFound(
+            f"Agreement {agreement.folio} has no cabildo authorisation of party {party_id}."
+        )
     before, link.authorization = link.authorization, None
     _edited(session, agreement, actor, {f"parties.{party_id}.authorization": [before, None]})
     return agreement

@@ -4,7 +4,7 @@ import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from app.documents.schemas import (
 )
 from app.documents.service import GenerateRequest, Upload
 from app.errors import problem, problem_responses
-from app.forms import CheckedForm
+from app.forms import CheckedForm, PdfUpload
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
@@ -154,7 +154,7 @@ _PREVIEW_POLICY = (
     response_class=HTMLResponse,
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
-        **problem_responses(404, 503),
+        **problem_responses(404, 409, 503),
     },
 )
 @computes  # it writes nothing: a read, however long the template takes
@@ -175,7 +175,7 @@ def preview_agreement(
     job = service.plan_preview(
         session,
         agreement,
-        GenerateRequest(template=template, template_version=template_version),
+        GenerateRequest(template=template, template_version=template_version, named_in="query"),
         settings=get_settings(),
     )
     end_reading(session)
@@ -237,7 +237,7 @@ def upload_document(
     writes: WritesDep,
     idempotency: IdempotencyDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="The PDF.")],
+    file: Annotated[PdfUpload, File(description="The PDF.")],
     kind: Annotated[
         DocumentKind,
         Form(
@@ -344,7 +344,7 @@ def verify_reference(
 @computes  # it writes nothing: a read, however long the hashing and validation take
 def verify_file(
     session: SessionDep,
-    file: Annotated[UploadFile, File(description="The PDF to check.")],
+    file: Annotated[PdfUpload, File(description="The PDF to check.")],
     form: CheckedForm,
 ) -> Verification:
     """Is this file a document convenios knows? Upload the PDF; it is hashed, not kept."""

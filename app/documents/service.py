@@ -53,7 +53,7 @@ from app.documents.rendering import (
 )
 from app.documents.storage import BlobNotFound, Storage
 from app.documents.workers import Job, JobError, JobOutOfMemory, JobTimeout
-from app.errors import Conflict, NotFound, ProblemError, Unprocessable, problem
+from app.errors import Conflict, InvalidParam, NotFound, ProblemError, Unprocessable, problem
 from app.events.service import emit
 from app.kit import canonical_json
 from app.models import Agreement, Document, Template, TemplateVersion
@@ -73,9 +73,10 @@ logger = logging.getLogger("convenios")
 PDF = "application/pdf"
 Runner = Callable[[Job], Any]
 
-# How each failure of a render reaches the client: status, stable type and what to do.
+# How each failure of a render reaches the client: status, stable type and what to do. A field
+# missing is the agreement's on record, not the request's: a conflict, until it is completed.
 _RENDER_PROBLEMS: dict[type[JobError], tuple[int, str, str]] = {
-    MissingField: (422, "template-field-missing", "Complete the agreement and try again."),
+    MissingField: (409, "template-field-missing", "Complete the agreement and try again."),
     TemplateInvalid: (422, "template-invalid", "The template cannot render this agreement."),
     TemplateForbidden: (422, "template-forbidden", "The template tried something unsafe."),
     ResourceRefused: (422, "template-resource-refused", "Templates may use only their assets."),
@@ -108,6 +109,8 @@ class GenerateRequest:
     template: str | None = None
     template_version: int | None = None
     variant: PdfVariant = PdfVariant.STANDARD
+    # Where the client names them: the body of a generation, the query of a preview.
+    named_in: str = "body"
 
 
 def _template_version(
@@ -116,15 +119,28 @@ def _template_version(
     key = request.template or templates.key_for(agreement.kind)
     try:
         template = templates.get_template(session, key)
-        if request.template_version is not None:
-            return template, templates.get_version(session, template, request.template_version)
     except NotFound as missing:
-        field = "body.template_version" if request.template_version else "body.template"
-        raise Unprocessable.field(field, missing.detail) from None
+        if request.template is not None:
+            raise _names_nothing(request, "template", missing) from None
+        raise Unprocessable.field(f"{request.named_in}.template", missing.detail) from None
+    if request.template_version is not None:
+        try:
+            return template, templates.get_version(session, template, request.template_version)
+        except NotFound as missing:
+            raise _names_nothing(request, "template_version", missing) from None
     latest = templates.latest_version(session, template)
     if latest is None:
-        raise Unprocessable.field("body.template", f"Template {key!r} has no versions yet.")
+        raise Unprocessable.field(
+            f"{request.named_in}.template", f"Template {key!r} has no versions yet."
+        )
     return template, latest
+
+
+def _names_nothing(request: GenerateRequest, name: str, missing: NotFound) -> NotFound:
+    """A template (or version) the client names that does not exist is a 404, as a path that
+    names nothing is; the problem says which input named it."""
+    where = f"{request.named_in}.{name}"
+    return NotFound(missing.detail, errors=[InvalidParam(field=where, message="does not exist")])
 
 
 def _missing(context: dict[str, Any], required: list[str]) -> list[str]:
@@ -335,11 +351,12 @@ def _context(inputs: _Inputs, code: str, settings: Settings, *, draft: bool) -> 
 
 
 def _check_complete(context: dict[str, Any], version: TemplateVersion) -> None:
-    """A 422 naming what the document would have to leave blank or guess."""
+    """A 409 naming what the document would have to leave blank or guess: the agreement on
+    record lacks it, whatever the request."""
     missing = _missing(context, version.required_fields) + legal_gaps(context["agreement"])
     if missing:
         raise problem(
-            422,
+            409,
             "template-field-missing",
             f"The template needs {', '.join(missing)}, which this agreement does not have.",
         )

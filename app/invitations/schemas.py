@@ -12,7 +12,7 @@ from app.schemas import CreateSchema, Email, Integer
 class InvitationCreate(CreateSchema):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{}, {"email": "presidencia@tlalnepantla.gob.mx", "valid_hours": 48}]
+            "examples": [{}, {"email": "presidencia@tlalnepantla.example", "valid_hours": 48}]
         }
     )
 
@@ -21,7 +21,7 @@ class InvitationCreate(CreateSchema):
         description="Where to email the link when an SMTP server is configured (default: the "
         "representative's email). Without SMTP, leave it out: the link comes back in the "
         "answer for you to pass on.",
-        examples=["presidencia@tlalnepantla.gob.mx"],
+        examples=["presidencia@tlalnepantla.example"],
     )
     valid_hours: Integer | None = Field(
         default=None,

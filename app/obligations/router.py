@@ -4,7 +4,7 @@ across agreements, fulfil them with evidence, waive them."""
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response
 from sqlalchemy.orm import Session
 
 from app.agreements.dependencies import AgreementDep
@@ -15,8 +15,8 @@ from app.documents import service as documents
 from app.documents.blobs import staging
 from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner
-from app.errors import Unprocessable, problem_responses
-from app.forms import CheckedForm
+from app.errors import problem_responses
+from app.forms import CheckedForm, PdfUpload
 from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models import Obligation, Party
 from app.models.enums import ObligationStatus
@@ -175,7 +175,8 @@ def fulfill_obligation(
     form: CheckedForm,
     note: Annotated[str | None, Form(min_length=1, max_length=5000)] = None,
     evidence: Annotated[
-        list[UploadFile] | None, File(description="Evidence PDFs (at most 10).")
+        list[PdfUpload] | None,
+        File(max_length=_MAX_EVIDENCE, description=f"Evidence PDFs (at most {_MAX_EVIDENCE})."),
     ] = None,
 ) -> ObligationRead:
     """Mark an obligation fulfilled, with a note and evidence files (multipart).
@@ -185,8 +186,6 @@ def fulfill_obligation(
     is refused, none is kept."""
     idempotency.replay_if_answered()
     files = evidence or []
-    if len(files) > _MAX_EVIDENCE:
-        raise Unprocessable.field("body.evidence", f"at most {_MAX_EVIDENCE} files")
     service.check_fulfilment(session, obligation, actor)
     received = [
         service.Evidence(data=file.file.read(), filename=safe_filename(file.filename))

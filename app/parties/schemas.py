@@ -84,7 +84,7 @@ class PartyCreate(CreateSchema):
                     "term_start": "2025-01-01",
                     "term_end": "2027-12-31",
                     "contact_name": "Dirección Jurídica",
-                    "contact_email": "juridico@tlalnepantla.gob.mx",
+                    "contact_email": "juridico@tlalnepantla.example",
                 }
             ]
         }
@@ -214,7 +214,6 @@ class RepresentativeCreate(CreateSchema):
                     "gender": "feminine",
                     "position": "Presidenta Municipal Constitucional",
                     "legal_basis": "artículo 48 de la Ley Orgánica Municipal del Estado de México",
-                    "rfc": "PEHM8001015K2",
                 }
             ]
         }

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.catalog import service as catalog
-from app.errors import NotFound, Unprocessable
+from app.errors import NotFound, Rules
 from app.kit import changed_fields, searchable
 from app.models import Party, Representative
 from app.models.base import touch
@@ -55,27 +55,35 @@ def get_representative(
 
 
 def _check_geography(
-    session: Session, *, kind: PartyKind, inegi_code: str | None, state_code: str | None
+    session: Session,
+    rules: Rules,
+    *,
+    kind: PartyKind,
+    inegi_code: str | None,
+    state_code: str | None,
 ) -> str | None:
     """The party's state, after checking its INEGI code against its kind and the catalog."""
     if kind is PartyKind.ESTADO:
         if inegi_code is None or len(inegi_code) != 2:
-            raise Unprocessable.field("body.inegi_code", "an estado needs its 2-digit INEGI code")
+            raise rules.refuse("inegi_code", "an estado needs its 2-digit INEGI code", "kind")
         catalog.check_state(inegi_code)
         if state_code is not None and state_code != inegi_code:
-            raise Unprocessable.field(
-                "body.state_code", f"an estado's state is itself ({inegi_code})"
+            raise rules.refuse(
+                "state_code", f"an estado's state is itself ({inegi_code})", "inegi_code"
             )
         return inegi_code
     if kind is PartyKind.MUNICIPIO:
-        if inegi_code is None:
-            raise Unprocessable.field("body.inegi_code", "a municipio needs its 5-digit INEGI code")
+        # Its length first: a code on record may be an estado's, which the catalog of
+        # municipalities would call unknown rather than say that the kind changed.
+        if inegi_code is None or len(inegi_code) != 5:
+            raise rules.refuse("inegi_code", "a municipio needs its 5-digit INEGI code", "kind")
         municipality = catalog.check_municipality(session, inegi_code)
         if state_code is not None and state_code != municipality.state_code:
-            raise Unprocessable.field(
-                "body.state_code",
+            raise rules.refuse(
+                "state_code",
                 f"municipio {inegi_code} ({municipality.name}) belongs to state "
                 f"{municipality.state_code}, not {state_code}",
+                "inegi_code",
             )
         return municipality.state_code
     if kind is PartyKind.ORGANISMO_DESCENTRALIZADO and inegi_code is not None:
@@ -86,15 +94,16 @@ def _check_geography(
             else catalog.check_municipality(session, inegi_code).state_code
         )
         if state_code is not None and state_code != owner:
-            raise Unprocessable.field(
-                "body.state_code", f"INEGI code {inegi_code} belongs to state {owner}"
+            raise rules.refuse(
+                "state_code", f"INEGI code {inegi_code} belongs to state {owner}", "inegi_code"
             )
         return owner
     if inegi_code is not None:
-        raise Unprocessable.field(
-            "body.inegi_code",
+        raise rules.refuse(
+            "inegi_code",
             "only estados, municipios and organismos descentralizados have an INEGI code, "
             f"not a {kind.value}",
+            "kind",
         )
     if state_code is not None:
         catalog.check_state(state_code, "body.state_code")
@@ -111,51 +120,66 @@ _ARTICLE_GENDER = {
 
 
 def _denomination(
-    article: Article | None, gender: Gender | None, *, required: bool
+    rules: Rules, article: Article | None, gender: Gender | None, *, required: bool
 ) -> Gender | None:
     """The gender of the party's denomination: from its article, or as given for a name used
-    without one. Never guessed: without either (when ``required``), a 422."""
+    without one. Never guessed: without either (when ``required``), refused."""
     if article is not None:
         implied = _ARTICLE_GENDER[article]
         if gender is not None and gender is not implied:
-            raise Unprocessable.field(
-                "body.gender", f"«{article.value}» names a {implied.value} denomination"
+            raise rules.refuse(
+                "gender", f"«{article.value}» names a {implied.value} denomination", "article"
             )
         return implied
     if gender is None and required:
-        raise Unprocessable.field(
-            "body.article",
+        raise rules.refuse(
+            "article",
             "say how the instrument names the party: its article (el, la, los, las), or, for a "
             "name used without one, its gender",
+            "gender",
         )
     return gender
 
 
 def _check_legal_facts(
-    *, kind: PartyKind, autonomous: bool, term_start: date | None, term_end: date | None
+    rules: Rules,
+    *,
+    kind: PartyKind,
+    autonomous: bool,
+    term_start: date | None,
+    term_end: date | None,
 ) -> None:
     if autonomous and kind is not PartyKind.ACADEMICO_PUBLICO:
-        raise Unprocessable.field(
-            "body.autonomous",
+        raise rules.refuse(
+            "autonomous",
             "autonomy by law is recorded for public universities (academico_publico); an "
             "organismo_autonomo is autonomous by its kind",
+            "kind",
         )
     if (term_start is not None or term_end is not None) and kind is not PartyKind.MUNICIPIO:
-        raise Unprocessable.field("body.term_start", "only a municipio has an ayuntamiento's term")
+        raise rules.refuse(
+            "term_start",
+            "only a municipio has an ayuntamiento's term (for another kind, term_start and "
+            "term_end null)",
+            "term_end",
+            "kind",
+        )
     if (term_start is None) != (term_end is None):
-        raise Unprocessable.field(
-            "body.term_end", "an ayuntamiento's term has both its first and its last day"
+        raise rules.refuse(
+            "term_end", "an ayuntamiento's term has both its first and its last day", "term_start"
         )
     if term_start is not None and term_end is not None and term_end <= term_start:
-        raise Unprocessable.field("body.term_end", "must be after term_start")
+        raise rules.refuse("term_end", "must be after term_start", "term_start")
 
 
 def create_party(*, session: Session, data: PartyCreate, actor: Principal) -> Party:
+    rules = Rules()
     state_code = _check_geography(
-        session, kind=data.kind, inegi_code=data.inegi_code, state_code=data.state_code
+        session, rules, kind=data.kind, inegi_code=data.inegi_code, state_code=data.state_code
     )
-    gender = _denomination(data.article, data.gender, required=True)
+    gender = _denomination(rules, data.article, data.gender, required=True)
     _check_legal_facts(
+        rules,
         kind=data.kind,
         autonomous=data.autonomous,
         term_start=data.term_start,
@@ -180,6 +204,9 @@ def create_party(*, session: Session, data: PartyCreate, actor: Principal) -> Pa
 def update_party(*, session: Session, party: Party, data: PartyUpdate, actor: Principal) -> Party:
     before = snapshot_party(party)
     changes = data.changes()
+    # A rule broken only against what is on record is a conflict (see Rules). A new article
+    # replaces the gender on record, so with one the gender counts as the request's.
+    rules = Rules({*changes, *(("gender",) if "article" in changes else ())})
     kind = changes.get("kind", party.kind)
     inegi_code = changes.get("inegi_code", party.inegi_code)
     # A state sent with the change is checked; otherwise an estado's or municipio's state
@@ -191,18 +218,20 @@ def update_party(*, session: Session, party: Party, data: PartyUpdate, actor: Pr
     else:
         state_code = party.state_code
     changes["state_code"] = _check_geography(
-        session, kind=kind, inegi_code=inegi_code, state_code=state_code
+        session, rules, kind=kind, inegi_code=inegi_code, state_code=state_code
     )
     article = changes.get("article", party.article)
     # A new article brings its own gender unless the client sends one (then checked).
     gender = changes.get("gender", None if "article" in changes else party.gender)
     changes["gender"] = _denomination(
+        rules,
         article,
         gender,
         # A party recorded before articles were kept may be edited without one until then.
         required=party.gender is not None or "article" in changes or "gender" in changes,
     )
     _check_legal_facts(
+        rules,
         kind=kind,
         autonomous=changes.get("autonomous", party.autonomous),
         term_start=changes.get("term_start", party.term_start),

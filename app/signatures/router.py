@@ -19,7 +19,7 @@ from app.documents import service as documents
 from app.documents.router import safe_filename
 from app.documents.runners import crypto_runner, get_storage, inspect_runner
 from app.errors import InvalidParam, Unprocessable, problem_responses
-from app.forms import CheckedForm
+from app.forms import CheckedForm, PdfUpload
 from app.idempotency import Idempotency, IdempotencyDep, respond, respond_created
 from app.models import Agreement, Document, Party, Signature
 from app.models.enums import AgreementStatus, SignatureStatus
@@ -258,7 +258,7 @@ def sign_autografa(
     today: Today,
     idempotency: IdempotencyDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="The scan of the hand-signed convenio (PDF).")],
+    file: Annotated[PdfUpload, File(description="The scan of the hand-signed convenio (PDF).")],
     form: CheckedForm,
 ) -> SignatureRead:
     """Sign with the scan of the printed convenio signed by hand (firma autógrafa).
@@ -320,7 +320,17 @@ def _credentials(
     )
 
 
-@router.post("/signatures/{signature_id}/sign/pades", responses=_SIGN_ERRORS)
+# Every field is optional to FastAPI, but the form is sent in one of three ways (see below):
+# never empty. (A schema could list the three, but generated clients would then model the form
+# as three types, each without the others' fields.)
+_PADES_FORM = {"required": True}
+
+
+@router.post(
+    "/signatures/{signature_id}/sign/pades",
+    responses=_SIGN_ERRORS,
+    openapi_extra={"requestBody": _PADES_FORM},
+)
 @computes
 def sign_pades(
     signature: SignatureDep,  # before the role: 404 for others' signatures
@@ -331,7 +341,7 @@ def sign_pades(
     response: Response,
     form: CheckedForm,
     signed_pdf: Annotated[
-        UploadFile | None,
+        PdfUpload | None,
         File(description="`sign_over` signed on your own machine (one PAdES signature added)."),
     ] = None,
     certificate: Annotated[

@@ -10,6 +10,8 @@ from app.schemas import CreateSchema, ReadSchema
 
 # A template key as it appears in paths and bodies: colaboracion, convenio_marco_2026, …
 TEMPLATE_KEY = r"^[a-z][a-z0-9_]{1,39}$"
+# A field of the context a template requires: agreement.objective, document.verification_code…
+REQUIRED_FIELD = r"^(agreement|document)(\.[a-z_]+)+$"
 
 
 class TemplateRead(ReadSchema):
@@ -59,6 +61,8 @@ class StandardClauseInput(CreateSchema):
     when: str = Field(
         default="always",
         description="When it applies: " + ", ".join(sorted(CONDITIONS)) + ".",
+        # The document lists them; the source's check (`check_source`) refuses any other.
+        json_schema_extra={"enum": [name for name in sorted(CONDITIONS)]},
     )
 
 
@@ -70,7 +74,15 @@ class TemplateVersionCreate(CreateSchema):
     html: str = Field(min_length=1, max_length=50_000, description="Jinja2 HTML.")
     css: str = Field(default="", max_length=20_000)
     required_fields: list[
-        Annotated[str, Field(min_length=3, max_length=100, description="e.g. agreement.objective")]
+        Annotated[
+            str,
+            Field(
+                min_length=3,
+                max_length=100,
+                pattern=REQUIRED_FIELD,
+                description="e.g. agreement.objective",
+            ),
+        ]
     ] = Field(default_factory=list, max_length=40)
     standard_clauses: list[StandardClauseInput] = Field(default_factory=list, max_length=40)
     name: str | None = Field(default=None, min_length=1, max_length=200)

@@ -15,15 +15,16 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.documents.clauses import InvalidStandardClauses, StandardClause, standard_clauses
 from app.documents.rendering import TEMPLATES_ROOT, environment
-from app.errors import NotFound, Unprocessable
+from app.errors import Conflict, InvalidParam, NotFound, Unprocessable
 from app.kit import canonical_json
 from app.models import Template, TemplateVersion
 from app.models.enums import AgreementKind
 from app.templates import repository
+from app.templates.schemas import REQUIRED_FIELD
 
 # Parts shared by the shipped templates (see `shipped`); not a template itself.
 COMMON_DIRECTORY = "comun"
-_FIELD = re.compile(r"(agreement|document)(\.[a-z_]+)+")
+_FIELD = re.compile(REQUIRED_FIELD)
 
 
 # The shipped template each kind of agreement is drafted with unless the client names another.
@@ -125,7 +126,12 @@ def add_version(
     template = repository.by_key(session, key)
     if template is None:
         if not name:
-            raise Unprocessable.field("body.name", "a new template needs a name")
+            # The key names no template yet: this version creates one. The same body is taken
+            # for a template that exists, so the refusal is the state's (409), not the body's.
+            message = f"there is no template {key!r} yet: its first version creates it and names it"
+            raise Conflict(
+                f"body.name: {message}", errors=[InvalidParam(field="body.name", message=message)]
+            )
         template = Template(key=key, name=name, description=description or "")
         session.add(template)
         session.flush()

@@ -3,7 +3,7 @@ versiones públicas made without them, and the public address of the one publish
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from app.agreements import repository as agreements
@@ -19,7 +19,7 @@ from app.documents.router import safe_filename
 from app.documents.runners import get_storage, inspect_runner, render_runner
 from app.documents.service import PublicInputs, Upload
 from app.errors import problem_responses
-from app.forms import CheckedForm
+from app.forms import CheckedForm, PdfUpload
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.models import Agreement, Document, PublicVersion
 from app.models.enums import DocumentKind
@@ -209,7 +209,7 @@ def upload_public_version(
     idempotency: IdempotencyDep,
     response: Response,
     file: Annotated[
-        UploadFile,
+        PdfUpload,
         File(description="The redacted scan of the signed convenio, with its leyenda."),
     ],
     area: Annotated[str, Form(min_length=1, max_length=300)],

@@ -52,7 +52,8 @@ class WebhookCreate(CreateSchema):
         description="The events to receive.",
         # `webhook.test` is sent on request, never subscribed to.
         json_schema_extra={
-            "items": {"type": "string", "enum": [t.value for t in SUBSCRIBABLE_EVENT_TYPES]}
+            "items": {"type": "string", "enum": [t.value for t in SUBSCRIBABLE_EVENT_TYPES]},
+            "uniqueItems": True,
         },
     )
     description: str | None = Field(default=None, max_length=200)

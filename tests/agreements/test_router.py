@@ -149,6 +149,13 @@ def test_oversized_and_malformed_bodies_are_refused(
     assert wrong_types.status_code == 422
     form = client.post(f"{API}/agreements", data={"title": "x"}, headers=keys.legal)
     assert form.status_code == 415
+    unreadable = client.post(
+        f"{API}/agreements",
+        content=b"{}",
+        headers={**keys.legal, "Content-Type": "application/json", "Content-Length": "dos"},
+    )
+    assert unreadable.status_code == 400
+    assert unreadable.json()["type"] == "urn:convenios:problem:bad-request"
     assert _counts(db)[0] == before[0]
 
 
@@ -463,11 +470,13 @@ def test_expiring_window_uses_todays_date(client: TestClient, keys: Keys, clock:
 
 def test_patching_the_amount_keeps_its_currency_right(client: TestClient, keys: Keys) -> None:
     funded = agreement(client, keys.legal)
-    # An amount that the parties' contributions make up cannot go away without them.
+    # An amount that the parties' contributions on record make up cannot go away without them:
+    # a conflict with what is on record, which names the parties to send along.
     unfunded = client.patch(
         f"{API}/agreements/{funded['id']}", json={"amount": None}, headers=keys.legal
     )
-    assert unfunded.status_code == 422 and unfunded.json()["errors"][0]["field"] == "body.amount"
+    assert unfunded.status_code == 409 and unfunded.json()["errors"][0]["field"] == "body.amount"
+    assert "against the parties on record" in unfunded.json()["detail"]
     created = agreement(client, keys.legal, amount=None)
     url = f"{API}/agreements/{created['id']}"
     pesos = ok(client.patch(url, json={"amount": "10.50"}, headers=keys.legal))
@@ -478,3 +487,18 @@ def test_patching_the_amount_keeps_its_currency_right(client: TestClient, keys: 
     assert cleared["amount"] is None and cleared["currency"] is None
     orphan = client.patch(url, json={"amount": None, "currency": "EUR"}, headers=keys.legal)
     assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "body.currency"
+
+
+def test_dates_at_odds_with_those_on_record_are_a_conflict(client: TestClient, keys: Keys) -> None:
+    created = agreement(client, keys.legal)
+    url = f"{API}/agreements/{created['id']}"
+    after_expiry = days_from_today(1000)
+    # Sent alone, an effective date after the expiry on record: send the expiry too.
+    conflict = client.patch(url, json={"effective_date": after_expiry}, headers=keys.legal)
+    assert conflict.status_code == 409, conflict.text
+    assert conflict.json()["errors"][0]["field"] == "body.expiry_date"
+    assert "against the expiry_date on record" in conflict.json()["detail"]
+    both = {"effective_date": after_expiry, "expiry_date": days_from_today(900)}
+    assert client.patch(url, json=both, headers=keys.legal).status_code == 422
+    moved = {"effective_date": after_expiry, "expiry_date": days_from_today(1100)}
+    assert ok(client.patch(url, json=moved, headers=keys.legal))["effective_date"] == after_expiry

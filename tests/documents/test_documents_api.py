@@ -123,6 +123,7 @@ def test_a_template_and_version_can_be_chosen(client: TestClient, keys: Keys) ->
         client, keys.legal, created["id"], template="coordinacion", template_version=1
     )
     assert document["template"] == {"key": "coordinacion", "version": 1}
+    # A template or version named that does not exist: 404, as a path naming nothing.
     for body, field in (
         ({"template": "no_such_template"}, "body.template"),
         ({"template_version": 999}, "body.template_version"),
@@ -130,7 +131,7 @@ def test_a_template_and_version_can_be_chosen(client: TestClient, keys: Keys) ->
         problem = client.post(
             f"{API}/agreements/{created['id']}/documents", json=body, headers=keys.legal
         )
-        assert problem.status_code == 422, problem.text
+        assert problem.status_code == 404, problem.text
         assert problem.json()["errors"][0]["field"] == field
 
 
@@ -141,7 +142,7 @@ def test_a_field_the_template_requires_is_named_when_missing(
     problem = client.post(
         f"{API}/agreements/{created['id']}/documents", json={}, headers=keys.legal
     )
-    assert problem.status_code == 422
+    assert problem.status_code == 409  # the agreement on record lacks it
     assert problem.headers["content-type"] == "application/problem+json"
     assert problem.json()["type"].endswith("template-field-missing")
     assert "agreement.clauses" in problem.json()["detail"]

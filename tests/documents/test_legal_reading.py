@@ -476,7 +476,8 @@ def test_a_convenio_dated_for_signing_is_signed_that_day_and_keeps_its_bytes(
     early = client.post(
         url, json={"to": "active", "signed_on": days_from_today(0)}, headers=keys.legal
     )
-    assert early.status_code == 422 and "states it is signed on" in early.text
+    # The date is a date; the convenio on record says another: a conflict.
+    assert early.status_code == 409 and "states it is signed on" in early.text
     clock.advance(timedelta(days=5))
     active = ok(client.post(url, json={"to": "active"}, headers=keys.legal))
     assert active["signed_on"] == day

@@ -97,6 +97,26 @@ def test_bad_inegi_codes_are_refused_and_nothing_is_written(
     assert db.scalar(select(func.count()).select_from(Party)) == before
 
 
+def test_a_patch_at_odds_only_with_what_is_on_record_is_a_conflict(
+    client: TestClient, keys: Keys
+) -> None:
+    """The same body would be taken by the party in another state: 409, naming the values on
+    record to send along. A body at odds with itself stays a 422."""
+    url = f"{API}/parties/{municipio(client, keys.legal)['id']}"
+    to_estado = {"kind": "estado", "inegi_code": "15"}
+    conflict = client.patch(url, json=to_estado, headers=keys.legal)
+    assert conflict.status_code == 409, conflict.text
+    assert conflict.json()["type"] == "urn:convenios:problem:conflict"
+    assert "term_start and term_end null" in conflict.json()["detail"]
+    assert "against the term_start and term_end on record" in conflict.json()["detail"]
+    late = client.patch(url, json={"term_start": "2999-01-01"}, headers=keys.legal)
+    assert late.status_code == 409 and late.json()["errors"][0]["field"] == "body.term_end"
+    backwards = {"term_start": "2027-01-01", "term_end": "2026-01-01"}
+    assert client.patch(url, json=backwards, headers=keys.legal).status_code == 422
+    cleared = {**to_estado, "term_start": None, "term_end": None}
+    assert ok(client.patch(url, json=cleared, headers=keys.legal))["kind"] == "estado"
+
+
 def test_patch_with_stale_if_match_changes_nothing(client: TestClient, keys: Keys) -> None:
     created = party(client, keys.legal)
     url = f"{API}/parties/{created['id']}"

@@ -81,6 +81,15 @@ def test_expiring_overdue_and_counts(
     overdue = ok(client.get(f"{API}/reports/overdue-obligations", headers=keys.viewer))
     theirs = next(row for row in overdue if row["party_id"] == party_id)
     assert (theirs["overdue"], theirs["oldest_due_date"]) == (1, "2026-03-31")
+    overdue_csv = _rows(
+        client.get(
+            f"{API}/reports/overdue-obligations", params={"format": "csv"}, headers=keys.viewer
+        ).content
+    )
+    assert overdue_csv[0] == ["Parte", "Obligaciones vencidas", "La más antigua"]
+    assert [theirs["party"], "1", "31/03/2026"] in overdue_csv[
+        1:
+    ]  # as spreadsheets in Mexico read it
 
     counts = ok(client.get(f"{API}/reports/agreements", headers=keys.viewer))
     assert counts["by_status"]["active"] >= 2 and counts["by_topic"]["gobernanza"] >= 2
