@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: bench-search openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -94,6 +94,11 @@ lock:
 	$(PYTHON) -m venv /tmp/convenios-lock && /tmp/convenios-lock/bin/pip install --quiet pip-tools
 	/tmp/convenios-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --build-deps-for=wheel -o requirements.lock pyproject.toml
 	/tmp/convenios-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras --build-deps-for=wheel --extra dev -o requirements-dev.lock pyproject.toml
+
+# Lists, filters and searches at a million convenios on PostgreSQL (ROWS=100000 for a quicker
+# look): seeds a scratch database, serves it with uvicorn, writes bench/results/search.json.
+bench-search: $(VENV)/.installed-dev
+	$(BIN)/python bench/search.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render.py

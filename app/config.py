@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONVENIOS_", extra="ignore")
 
     database_url: str = f"sqlite:///{DEFAULT_STORAGE / 'convenios.sqlite3'}"
+    # PostgreSQL connections each process keeps open, and how many more it may open at a peak:
+    # the replicas times (pool + overflow) must stay under the server's max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     # A directory (or file:// URL) now; object stores (s3://) come with their backend.
     storage_url: str = str(DEFAULT_STORAGE)
     # Local time of the service's users: decides "today" for expiry and the year in folios.

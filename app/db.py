@@ -19,13 +19,14 @@ _COMPUTES = "__convenios_computes__"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the settings convenios needs on each database."""
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine for ``url`` with the settings convenios needs on each database; on PostgreSQL
+    a pool of ``pool_size`` connections kept open and ``max_overflow`` more at a peak."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -49,7 +50,12 @@ def _configure_sqlite(engine: Engine) -> None:
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 @lru_cache(maxsize=32)

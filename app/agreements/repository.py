@@ -9,15 +9,14 @@ from sqlalchemy import Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.agreements import search
 from app.auth.principal import Principal
-from app.kit import like_pattern, searchable
 from app.models import (
     Agreement,
     AgreementParty,
     AgreementSignatory,
     AgreementTopic,
     FolioCounter,
-    Party,
 )
 from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
 
@@ -135,15 +134,7 @@ def page(
         start, end = filters.expiring_between
         query = query.where(Agreement.expiry_date >= start, Agreement.expiry_date <= end)
     if filters.q:
-        pattern = like_pattern(searchable(filters.q))
-        query = query.where(
-            Agreement.search_text.like(pattern, escape="\\")
-            | exists().where(
-                AgreementParty.agreement_id == Agreement.id,
-                AgreementParty.party_id == Party.id,
-                Party.search_text.like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(search.matches(filters.q))
     return session.scalars(query.options(*_SUMMARY)).all()
 
 

@@ -74,7 +74,11 @@ def list_agreements(
     ] = None,
     q: Annotated[
         QueryText | None,
-        Query(max_length=200, description="Text in the folio, the title or a party's name."),
+        Query(
+            max_length=200,
+            description="Text in the folio, the title, the objective or a party's name; "
+            "case and accents aside.",
+        ),
     ] = None,
 ) -> Page[AgreementSummary]:
     """List agreements, newest first; signatories see only those they sign."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.agreements import cabildo, lifecycle, repository
+from app.agreements import cabildo, lifecycle, repository, search
 from app.agreements.schemas import (
     AgreementCreate,
     AgreementPartyInput,
@@ -40,7 +40,7 @@ from app.errors import (
     Unprocessable,
 )
 from app.events.service import emit
-from app.kit import changed_fields, searchable
+from app.kit import changed_fields
 from app.models import (
     Agreement,
     AgreementParty,
@@ -443,10 +443,6 @@ def _choices(choices: dict[str, StandardClauseChoice]) -> dict[str, Any]:
     return {key: choice.model_dump(exclude_none=True) for key, choice in choices.items()}
 
 
-def _refresh_search(agreement: Agreement) -> None:
-    agreement.search_text = searchable(agreement.folio, agreement.title)
-
-
 def create_agreement(
     *, session: Session, data: AgreementCreate, actor: Principal, today: date
 ) -> Agreement:
@@ -492,7 +488,7 @@ def create_agreement(
     )
     _apply_signing(agreement, data.signing)
     _apply_publication(agreement, data.publication)
-    _refresh_search(agreement)
+    search.refresh(agreement, [parties[link.party_id] for link in data.parties])
     session.add(agreement)
     session.flush()
     _set_parties(session, agreement, data.parties, parties)
@@ -584,7 +580,7 @@ def update_agreement(
             link.contributions = [{**c, "currency": agreement.currency} for c in link.contributions]
     if data.topics is not None:
         _set_topics(agreement, data.topics)
-    _refresh_search(agreement)
+    search.refresh(agreement, [link.party for link in agreement.parties])
 
     diff = changed_fields(before, snapshot(agreement))
     if diff:

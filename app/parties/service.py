@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.agreements import search as agreement_search
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.catalog import service as catalog
@@ -244,6 +245,8 @@ def update_party(*, session: Session, party: Party, data: PartyUpdate, actor: Pr
     if diff:
         touch(party)
         session.flush()
+        if {"name", "legal_name"} & diff.keys():
+            agreement_search.refresh_for_party(session, party.id)
         audit.record(
             session, actor=actor, action="party.updated", entity=("party", party.id), changes=diff
         )

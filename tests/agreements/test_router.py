@@ -225,12 +225,59 @@ def test_filters_and_text_search(client: TestClient, keys: Keys) -> None:
     assert ids(q="nuevo leon") == [science["id"], security["id"]]
     assert ids(q="autonoma de nuevo") == [science["id"]]
     assert ids(q=security["folio"].lower()) == [security["id"]]
+    # A folio by its beginning, as people type one they are reading.
+    assert security["id"] in ids(q=security["folio"][:-1])
+    assert ids(q=security["folio"][-4:]) == []  # its number alone is no folio's beginning
     assert ids(q="100%_") == []
     assert ok(
         client.get(
             f"{API}/agreements", params={"limit": 1, "party_id": city["id"]}, headers=keys.viewer
         )
     )["next_cursor"]
+
+
+def test_q_reads_the_objective_and_follows_a_party_renamed(client: TestClient, keys: Keys) -> None:
+    """The objective's words and each party's present name: a search text rewritten when the
+    agreement's content or a party's name changes (app.agreements.search)."""
+    city, mayor = signing_party(
+        client, keys.legal, "municipio", name="Municipio de García", inegi_code="19018"
+    )
+    state, governor = signing_party(
+        client, keys.legal, "estado", name="Gobierno de Nuevo León", inegi_code="19"
+    )
+    created = ok(
+        client.post(
+            f"{API}/agreements",
+            json=agreement_payload(
+                [(city, mayor), (state, governor)],
+                objective="Modernizar el padrón catastral del municipio.",
+            ),
+            headers=keys.legal,
+        ),
+        201,
+    )
+
+    def found(q: str) -> bool:
+        listed = ok(client.get(f"{API}/agreements", params={"q": q}, headers=keys.viewer))
+        return created["id"] in [a["id"] for a in listed["items"]]
+
+    assert found("padron catastral") and found("PADRÓN") and found("garcia")
+    assert not found("agua potable")
+    renamed = client.patch(
+        f"{API}/parties/{city['id']}",
+        json={"name": "Municipio de García, N.L."},
+        headers=keys.legal,
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert found("garcia, n.l.")
+    ok(
+        client.patch(
+            f"{API}/agreements/{created['id']}",
+            json={"objective": "Operar el sistema de agua potable."},
+            headers=keys.legal,
+        )
+    )
+    assert found("agua potable") and not found("padron catastral")
 
 
 def test_the_whole_lifecycle(client: TestClient, keys: Keys, clock: TestClock) -> None:
