@@ -128,10 +128,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.page_errors = error_page
     install_replay_handler(app)
 
+    # The method and path of every route, and of those that read a form (the body policy's).
+    served: list[tuple[re.Pattern[str], frozenset[str]]] = []
     upload_routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
+
+    def include(router: APIRouter, prefix: str = "") -> None:
+        app.include_router(router, prefix=prefix)
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                pattern = (compile_path(prefix + route.path)[0], frozenset(route.methods or ()))
+                served.append(pattern)
+                if _reads_form(route):
+                    upload_routes.append(pattern)
+
     _document_routes(health_router)
-    app.include_router(health_router)
-    app.include_router(api_docs_router)
+    include(health_router)
+    include(api_docs_router)
     for router in (
         auth_router,
         parties_router,
@@ -153,12 +165,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         catalog_router,
     ):
         _document_routes(router)
-        app.include_router(router, prefix=API_PREFIX)
-        upload_routes += [
-            (compile_path(API_PREFIX + route.path)[0], frozenset(route.methods or ()))
-            for route in router.routes
-            if isinstance(route, APIRoute) and _reads_form(route)
-        ]
+        include(router, API_PREFIX)
 
     # The pages for people: outside the API and its document, forms sent as multipart.
     # The e.firma page before the signing page's `/firmar/{token}`.
@@ -168,12 +175,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         signing_pages_router,
         verification_pages_router,
     ):
-        app.include_router(router)
-        upload_routes += [
-            (compile_path(route.path)[0], frozenset(route.methods or ()))
-            for route in router.routes
-            if isinstance(route, APIRoute) and _reads_form(route)
-        ]
+        include(router)
 
     app.webhooks.include_router(outgoing_webhooks)
 
@@ -182,6 +184,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         max_bytes=settings.max_json_body,
         max_upload_bytes=settings.max_upload_bytes,
         upload_routes=upload_routes,
+        routes=served,
     )
     app.add_middleware(SecurityHeaders)
 

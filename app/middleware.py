@@ -22,16 +22,21 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+def _served(routes: Sequence[tuple[re.Pattern[str], frozenset[str]]], scope: Scope) -> bool:
+    return any(scope["method"] in methods and path.match(scope["path"]) for path, methods in routes)
+
+
 class BodyPolicy:
     """Request bodies are JSON of bounded size, or multipart of a larger bounded size on the
     upload routes, checked before any route runs.
 
     A JSON body that is not JSON gets 415 (not a confusing 422), and one over ``max_bytes`` gets
     413 as soon as its declared length or the bytes read so far exceed the limit: at most
-    ``max_bytes`` are ever held. On an upload route (a path and method of ``upload_routes``;
-    another method of that path is the router's 405) the body must be ``multipart/form-data``
-    (or absent) of at most ``max_upload_bytes``; it is not buffered here but counted as the
-    route reads it, and 413 ends the request at the first byte over.
+    ``max_bytes`` are ever held. On an upload route (a path and method of ``upload_routes``)
+    the body must be ``multipart/form-data`` (or absent) of at most ``max_upload_bytes``; it is
+    not buffered here but counted as the route reads it, and 413 ends the request at the first
+    byte over. A method and path no route serves (``routes``) pass untouched: the router's 404
+    or 405 says what is wrong, not the body's media type.
     """
 
     def __init__(
@@ -41,21 +46,24 @@ class BodyPolicy:
         max_bytes: int,
         max_upload_bytes: int,
         upload_routes: Sequence[tuple[re.Pattern[str], frozenset[str]]] = (),
+        routes: Sequence[tuple[re.Pattern[str], frozenset[str]]],
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_upload_bytes = max_upload_bytes
         self.upload_routes = tuple(upload_routes)
+        self.routes = tuple(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _BODY_METHODS
+            or not _served(self.routes, scope)
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if any(
-            scope["method"] in methods and path.match(scope["path"])
-            for path, methods in self.upload_routes
-        ):
+        if _served(self.upload_routes, scope):
             await self._upload(scope, receive, send, headers)
             return
         declared = headers.get("content-length")
