@@ -465,13 +465,17 @@ def _steer(case: Case, target: Target) -> None:
     meta = case.meta
     if meta is None or meta.generation.mode is not GenerationMode.POSITIVE:
         return
-    if meta.phase.name.value == "fuzzing":
+    if meta.phase.name.value == "fuzzing" and case.path_parameters:
         # Boundary ids (coverage) are kept: the database must answer for the largest one too.
-        for name, value in (case.path_parameters or {}).items():
-            if isinstance(value, int) and value > 3:
-                case.path_parameters[name] = 1 + value % 3
+        # A new dict, never the generated one changed in place: schemathesis may build another
+        # case — a negative one, whose id must stay out of range — on the same parameters.
+        case.path_parameters = {
+            name: 1 + value % 3 if isinstance(value, int) and value > 3 else value
+            for name, value in case.path_parameters.items()
+        }
     path = case.operation.path
     if path.endswith("/reports/transparency") and case.query:
+        case.query = dict(case.query)  # a copy, as for the path's parameters above
         _in_order(case.query, "period_start", "period_end")
     if case.headers:
         for name in [n for n in case.headers if n.lower() == "if-match"]:
