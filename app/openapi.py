@@ -162,6 +162,19 @@ def _refs(node: Any, found: set[str]) -> None:
             _refs(item, found)
 
 
+def _reachable(nodes: list[Any], components: dict[str, Any]) -> set[str]:
+    """The components ``nodes`` name, and those these name in turn."""
+    names: set[str] = set()
+    _refs(nodes, names)
+    pending = set(names)
+    while pending:
+        reached: set[str] = set()
+        _refs([components.get(name) for name in pending], reached)
+        pending = reached - names
+        names |= reached
+    return names
+
+
 def _sent(schema: dict[str, Any], components: dict[str, Any]) -> list[Any]:
     """The schemas of what clients send — parameters and request bodies, and every component
     they reach — as nodes to walk."""
@@ -176,27 +189,13 @@ def _sent(schema: dict[str, Any], components: dict[str, Any]) -> list[Any]:
                     if p.get("in") in ("query", "path")
                 ]
                 nodes.append(operation.get("requestBody"))
-    names: set[str] = set()
-    _refs(nodes, names)
-    pending = set(names)
-    while pending:
-        reached: set[str] = set()
-        _refs([components.get(name) for name in pending], reached)
-        pending = reached - names
-        names |= reached
+    names = _reachable(nodes, components)
     return nodes + [components[name] for name in sorted(names) if name in components]
 
 
 def _drop_unused(schema: dict[str, Any], components: dict[str, Any]) -> None:
     """FastAPI's own 422 schemas stay among the components after every 422 became a Problem."""
-    used: set[str] = set()
-    _refs([schema.get("paths"), schema.get("webhooks")], used)
-    pending = set(used)
-    while pending:
-        reached: set[str] = set()
-        _refs([components[name] for name in pending if name in components], reached)
-        pending = reached - used
-        used |= reached
+    used = _reachable([schema.get("paths"), schema.get("webhooks")], components)
     for name in set(components) - used:
         del components[name]
 

@@ -203,42 +203,37 @@ def _seed(engine: Engine, made: dict[str, int], today: date) -> dict[str, Any]:
             )
         ).all()
         states = sorted({state for _, _, state in municipalities} - {"15"})
-        next_id = 1000
-        estados: dict[str, tuple[int, int, str]] = {
-            "15": (made["estado"], person["estado"]["id"], party["estado"]["search_text"])
-        }
         pairs = []  # (municipio, its representative, estado, its representative, folded names)
-        rows_party, rows_person = [], []
-        for code in states:
-            next_id += 1
-            name = f"Gobierno del Estado {code}"
+        rows_party: list[dict[str, Any]] = []
+        rows_person: list[dict[str, Any]] = []
+
+        def add(kind: str, code: str, name: str) -> int:
+            """A party copied from the API's ``kind`` one, and its representative (same id)."""
+            new = 1001 + len(rows_party)
             rows_party.append(
                 {
-                    **party["estado"],
-                    "id": next_id,
+                    **party[kind],
+                    "id": new,
                     "inegi_code": code,
                     "name": name,
                     "legal_name": name,
                     "search_text": searchable(name),
                 }
             )
-            rows_person.append({**person["estado"], "id": next_id, "party_id": next_id})
-            estados[code] = (next_id, next_id, searchable(name))
+            rows_person.append({**person[kind], "id": new, "party_id": new})
+            return new
+
+        estados: dict[str, tuple[int, int, str]] = {
+            "15": (made["estado"], person["estado"]["id"], party["estado"]["search_text"])
+        }
+        for code in states:
+            name = f"Gobierno del Estado {code}"
+            new = add("estado", code, name)
+            estados[code] = (new, new, searchable(name))
         for code, name, state in municipalities:
-            next_id += 1
             full = f"Municipio de {name}"
-            rows_party.append(
-                {
-                    **party["municipio"],
-                    "id": next_id,
-                    "inegi_code": code,
-                    "name": full,
-                    "legal_name": full,
-                    "search_text": searchable(full),
-                }
-            )
-            rows_person.append({**person["municipio"], "id": next_id, "party_id": next_id})
-            pairs.append((next_id, next_id, *estados[state], searchable(full)))
+            new = add("municipio", code, full)
+            pairs.append((new, new, *estados[state], searchable(full)))
         connection.execute(insert(tables["parties"]), rows_party)
         connection.execute(insert(tables["representatives"]), rows_person)
         started = time.monotonic()
