@@ -17,8 +17,8 @@ from app.catalog import service as catalog_service
 from app.catalog.service import CatalogError
 from app.config import get_settings
 from app.db import get_engine, session_factory
+from app.documents.runners import get_storage
 from app.documents.scrub import scrub
-from app.documents.storage import storage_for
 from app.errors import ProblemError
 from app.models.enums import Role
 from app.schemas import Date
@@ -116,7 +116,7 @@ def catalog_import(args: argparse.Namespace) -> int:
 
 
 def storage_scrub(args: argparse.Namespace) -> int:
-    storage = storage_for(get_settings().storage_url)
+    storage = get_storage()
     sessions = session_factory(get_engine(), write=True)
     report = scrub(sessions, storage, remove_orphans=args.remove_orphans)
     for document_id, sha256 in report.missing:

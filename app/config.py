@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.catalog.states import STATES
-from app.documents.storage import storage_for
+from app.documents.storage import S3Options, storage_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/api/v1"
@@ -46,8 +46,15 @@ class Settings(BaseSettings):
     # the replicas times (pool + overflow) must stay under the server's max_connections.
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
-    # A directory (or file:// URL) now; object stores (s3://) come with their backend.
+    # Where documents are kept: a directory (or file:// URL), or s3://bucket/prefix.
     storage_url: str = str(DEFAULT_STORAGE)
+    # The object store of an s3:// storage URL: its endpoint (none: AWS's, by region) and the
+    # key to sign with (none: boto3's own chain — AWS_* variables, ~/.aws, an instance or pod
+    # role). The secret is never logged or shown.
+    s3_endpoint_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+/?$")
+    s3_region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,32}$")
+    s3_access_key_id: str | None = Field(default=None, pattern=r"^\S{1,128}$")
+    s3_secret_access_key: SecretStr | None = Field(default=None, validate_default=True)
     # Local time of the service's users: decides "today" for expiry and the year in folios.
     timezone: str = "America/Mexico_City"
     folio_prefix: str = Field(default="CONV", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
@@ -153,6 +160,27 @@ class Settings(BaseSettings):
     def _known_storage(cls, value: str) -> str:
         storage_for(value)  # refuses what no backend serves, at start-up rather than at first use
         return value
+
+    @field_validator("s3_secret_access_key")
+    @classmethod
+    def _whole_s3_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if (info.data.get("s3_access_key_id") is None) != (value is None):
+            raise ValueError(
+                "CONVENIOS_S3_ACCESS_KEY_ID and CONVENIOS_S3_SECRET_ACCESS_KEY go together: "
+                "set both, or neither to use boto3's own credentials"
+            )
+        return value
+
+    @property
+    def s3(self) -> S3Options:
+        """How to reach the object store of an s3:// storage URL."""
+        secret = self.s3_secret_access_key
+        return S3Options(
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret is not None else None,
+        )
 
     @field_validator("smtp_from")
     @classmethod

@@ -26,6 +26,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-ready": "503: the database or the storage is not available.",
     "workers-busy": "503: every worker is busy and enough jobs wait; retry after `Retry-After`.",
     "storage-lease-lapsed": "503: a file took too long to store; retry.",
+    "storage-unavailable": "503: the document store cannot be reached now; retry later.",
     "document-unavailable": "503: a document's file cannot be read from storage now.",
     "email-unavailable": "503: the invitation could not be emailed; it was revoked.",
     # Files.

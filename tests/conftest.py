@@ -2,6 +2,7 @@
 that is rolled back, against a schema built by the migrations."""
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from app.db import Writes, get_session, get_writes, make_engine
 from app.main import create_app
 from app.models.enums import Role
 from app.templates import service as templates
+from tests import s3server
 from tests.clock import CLOCK, RUN_STARTED, TestClock
 from tests.databases import BACKENDS, drop_database, new_database
 
@@ -47,6 +49,34 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s3server.S3Server]:
+    """A SeaweedFS S3 server for this process's tests, started on first use."""
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+def use_s3(server: s3server.S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the service's storage at a prefix of its own in the test server's bucket."""
+    url = f"s3://{s3server.BUCKET}/test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("CONVENIOS_STORAGE_URL", url)
+    monkeypatch.setenv("CONVENIOS_S3_ENDPOINT_URL", server.endpoint)
+    monkeypatch.setenv("CONVENIOS_S3_REGION", "us-east-1")
+    monkeypatch.setenv("CONVENIOS_S3_ACCESS_KEY_ID", s3server.ACCESS_KEY)
+    monkeypatch.setenv("CONVENIOS_S3_SECRET_ACCESS_KEY", s3server.SECRET_KEY)
+    get_settings.cache_clear()
+    return url
+
+
+@pytest.fixture(params=["directory", "s3"])
+def storage_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test with documents in a directory, then in the S3 server."""
+    if request.param == "s3":
+        use_s3(request.getfixturevalue("s3_server"), monkeypatch)
+    return str(request.param)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,6 +15,7 @@ transaction holds the database's one write lock, which orders the same steps.
 """
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,9 +25,11 @@ from sqlalchemy import delete, exists, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
-from app.documents.storage import Storage
+from app.documents.storage import Storage, StorageUnavailable
 from app.errors import ProblemError
 from app.models import BlobLease, Document
+
+logger = logging.getLogger("convenios.storage")
 
 # Far longer than any request takes between writing a file and committing its row. A request
 # that takes longer finds its lease gone and fails (503) instead of committing a row whose file
@@ -79,6 +82,14 @@ def remove_unless_held(
         return True
 
 
+def end_lapsed(sessions: sessionmaker[Session]) -> int:
+    """Delete the leases that have lapsed (they hold nothing; a writer that died, or whose
+    store failed, left them); how many."""
+    with sessions() as session, session.begin():
+        ended = session.execute(delete(BlobLease).where(BlobLease.expires_at < clock.now()))
+        return int(getattr(ended, "rowcount", 0))
+
+
 @dataclass
 class Staging:
     """The files one request puts in storage. Those whose rows it commits it keeps (`keep`, in
@@ -115,12 +126,21 @@ class Staging:
 
     def discard(self, *, everything: bool) -> None:
         """Remove the files nothing holds: those not kept, or — when the request failed after
-        keeping some, whose rows then never committed — all of them."""
+        keeping some, whose rows then never committed — all of them.
+
+        A file the store cannot remove now (it is unreachable) keeps its lease, which the
+        failed removal's transaction leaves in place: when the lease lapses the scrub takes the
+        file. The request's own answer is not replaced by the store's failure."""
         for staged in self.staged:
             if everything or staged.lease_id not in self.kept:
-                remove_unless_held(
-                    self.sessions, self.storage, staged.sha256, lease_id=staged.lease_id
-                )
+                try:
+                    remove_unless_held(
+                        self.sessions, self.storage, staged.sha256, lease_id=staged.lease_id
+                    )
+                except StorageUnavailable as error:
+                    logger.warning(
+                        "file %s left for the scrub (store %s)", staged.sha256, error.reason
+                    )
         self.staged.clear()
 
 

@@ -2,7 +2,7 @@
 
 Routes ask for these at call time, so that tests can replace a pool or the storage."""
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.documents.service import Runner
 from app.documents.storage import Storage, storage_for
 from app.documents.workers import WorkerPool, shared_pool
@@ -12,8 +12,10 @@ from app.documents.workers import WorkerPool, shared_pool
 WORKER_MODULES = ["app.documents.rendering", "app.documents.inspection", "app.signatures.pades"]
 
 
-def get_storage() -> Storage:
-    return storage_for(get_settings().storage_url)
+def get_storage(settings: Settings | None = None) -> Storage:
+    """The storage the settings name (an object store's client is made once per process)."""
+    settings = settings or get_settings()
+    return storage_for(settings.storage_url, s3=settings.s3)
 
 
 def pool_runner(name: str, *, timeout: float, memory_mb: int) -> Runner:

@@ -1,7 +1,7 @@
 """Checking stored documents against the database, which is the truth (DESIGN, storage rules):
 a row whose blob is missing or no longer hashes to its digest is an error; a blob that neither
 a row nor a live lease holds is garbage left by a write that never committed; a temporary file
-is an interrupted write.
+(an unfinished multipart upload, in an object store) is an interrupted write. Any `Storage`.
 
 Safe at any moment, beside any number of writers and of other scrubs: the rows are read, and
 the blobs re-hashed, with no transaction open; each file that looks orphaned is looked at again
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.documents.blobs import held, remove_unless_held
-from app.documents.storage import LocalStorage
+from app.documents.blobs import end_lapsed, held, remove_unless_held
+from app.documents.storage import Storage
 from app.models import Document
 
 
@@ -29,6 +29,7 @@ class ScrubReport:
     # Files without a row when listed, held by then: their rows were being written.
     in_flight: int = 0
     temporary_removed: int = 0
+    leases_ended: int = 0
 
     @property
     def ok(self) -> bool:
@@ -36,7 +37,7 @@ class ScrubReport:
 
 
 def scrub(
-    sessions: sessionmaker[Session], storage: LocalStorage, *, remove_orphans: bool = False
+    sessions: sessionmaker[Session], storage: Storage, *, remove_orphans: bool = False
 ) -> ScrubReport:
     """Re-hash every stored blob and compare with every document row."""
     report = ScrubReport()
@@ -60,12 +61,13 @@ def scrub(
         else:
             report.in_flight += 1
     report.temporary_removed = storage.sweep_temporary()
+    report.leases_ended = end_lapsed(sessions)
     return report
 
 
-def missing_recent(session: Session, storage: LocalStorage, *, newest: int = 100) -> list[int]:
+def missing_recent(session: Session, storage: Storage, *, newest: int = 100) -> list[int]:
     """Ids among the ``newest`` documents whose blob is not in storage (a cheap readiness check:
-    a storage directory that is not mounted, or the wrong one, shows at once)."""
+    a storage directory that is not mounted, or the wrong one or bucket, shows at once)."""
     rows = session.execute(
         select(Document.id, Document.sha256).order_by(Document.id.desc()).limit(newest)
     ).all()

@@ -1,9 +1,10 @@
-"""Content-addressed blob storage behind a small interface; the first backend is a directory.
+"""Content-addressed blob storage behind a small interface: a directory (the embedded
+default) or an S3-compatible object store (`app.documents.s3`).
 
-Blobs live at ``<sha256[:2]>/<sha256>``. A write goes to a temporary name in the same
-directory, is fsynced, renamed over the final name and the directory fsynced: a crash leaves
-either the whole blob under its name or a temporary file that `sweep_temporary` removes, never a
-torn blob under a final name. Callers commit the database row only after `put` returns.
+Blobs live at ``<sha256[:2]>/<sha256>``. In a directory a write goes to a temporary name in the
+same directory, is fsynced, renamed over the final name and the directory fsynced: a crash
+leaves either the whole blob under its name or a temporary file that `sweep_temporary` removes,
+never a torn blob under a final name. Callers commit the database row only after `put` returns.
 """
 
 import hashlib
@@ -11,17 +12,33 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+from app.errors import ProblemError
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPORARY_PREFIX = ".tmp-"
 
 
 class BlobNotFound(LookupError):
     """No blob is stored under that digest."""
+
+
+class StorageUnavailable(ProblemError):
+    """The store cannot be reached, or failed, for a reason that may pass: a 503 to retry,
+    never a 500. ``reason`` is short and safe to show (an error's class or code)."""
+
+    status, type = 503, "storage-unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"The document store is {reason}; try again shortly.",
+            headers={"Retry-After": "10"},
+        )
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -31,20 +48,44 @@ class Blob:
 
 
 class Storage(Protocol):
-    def put(self, data: bytes) -> Blob: ...
+    """What documents, the scrub and the readiness check need of a store. Every method may
+    raise `StorageUnavailable`."""
 
-    def read(self, sha256: str) -> bytes: ...
+    def put(self, data: bytes) -> Blob:
+        """Store ``data`` whole under its digest, durably, before returning."""
+        ...
+
+    def read(self, sha256: str) -> bytes:
+        """The blob's bytes; `BlobNotFound` when there is none."""
+        ...
 
     def exists(self, sha256: str) -> bool: ...
 
-    def remove(self, sha256: str) -> None: ...
+    def remove(self, sha256: str) -> None:
+        """Delete a blob (only `app.documents.blobs` does, once nothing holds it)."""
+        ...
 
-    def digests(self) -> Iterator[str]: ...
+    def digests(self) -> Iterator[str]:
+        """Every stored digest, in order."""
+        ...
+
+    def corrupted(self) -> Iterator[str]:
+        """Digests whose bytes no longer hash to their name (silent corruption)."""
+        ...
+
+    def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
+        """Remove what interrupted writes left, untouched for longer than
+        ``older_than_seconds`` by the store's own clock; returns how many."""
+        ...
+
+    def readiness(self) -> str:
+        """``ok``, or why documents cannot be stored now (shown by `/readyz`)."""
+        ...
 
 
-def _checked(sha256: str) -> str:
-    # Digests come from URLs too: only 64 lower-case hex characters ever become a path.
-    if not _SHA256.fullmatch(sha256):
+def checked(sha256: str) -> str:
+    # Digests come from URLs too: only 64 lower-case hex characters ever become a path or key.
+    if not SHA256.fullmatch(sha256):
         raise ValueError("not a SHA-256 digest")
     return sha256
 
@@ -56,7 +97,7 @@ class LocalStorage:
         self.root = root
 
     def _path(self, sha256: str) -> Path:
-        digest = _checked(sha256)
+        digest = checked(sha256)
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> Blob:
@@ -94,7 +135,7 @@ class LocalStorage:
     def digests(self) -> Iterator[str]:
         """Every stored digest (temporary files are not blobs)."""
         for path in sorted(self.root.glob("??/*")):
-            if _SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
+            if SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
                 yield path.name
 
     def corrupted(self) -> Iterator[str]:
@@ -132,6 +173,17 @@ class LocalStorage:
                 removed += 1
         return removed
 
+    def readiness(self) -> str:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".readyz-") as probe:
+                probe.write(b"ok")
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as error:
+            return f"not writable ({error.strerror})"
+        return "ok"
+
 
 def _fsync_directory(directory: Path) -> None:
     descriptor = os.open(directory, os.O_RDONLY)
@@ -141,9 +193,28 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def storage_for(url: str) -> LocalStorage:
-    """The storage named by ``CONVENIOS_STORAGE_URL`` (a directory or a file:// URL)."""
+@dataclass(frozen=True)
+class S3Options:
+    """How to reach an object store: its endpoint (none: AWS's, by region) and credentials
+    (none: boto3's own chain — environment, shared files, an instance or pod role)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+
+
+def storage_for(url: str, *, s3: S3Options | None = None) -> Storage:
+    """The storage named by ``CONVENIOS_STORAGE_URL``: a directory, a file:// URL or
+    ``s3://bucket/prefix``. Refuses, with a ValueError that says why, what none serves."""
     parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        # boto3 takes a moment to import: only deployments that use it pay for it.
+        from app.documents.s3 import S3Storage
+
+        return S3Storage.from_url(url, s3 or S3Options())
     if parsed.scheme not in {"", "file"}:
-        raise ValueError(f"storage scheme {parsed.scheme!r} is not supported yet")
+        raise ValueError(
+            f"storage scheme {parsed.scheme!r} is not supported: a directory, file:// or s3://"
+        )
     return LocalStorage(Path(parsed.path if parsed.scheme == "file" else url))

@@ -1,7 +1,5 @@
 """`/healthz`: the process answers. `/readyz`: it can do its work."""
 
-import os
-import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -12,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app import migrations
 from app.config import get_settings
+from app.documents.runners import get_storage
 from app.documents.scrub import missing_recent
-from app.documents.storage import storage_for
+from app.documents.storage import StorageUnavailable
 from app.errors import ServiceUnavailable, problem_responses
 from app.signatures.trust import TrustConfigurationError, trust_store
 
@@ -58,13 +57,17 @@ def readyz(request: Request) -> Readiness:
     except SQLAlchemyError as error:
         database = schema = "unreachable"
         problems.append(f"database: {type(error).__name__}")
-    blobs = storage_for(get_settings().storage_url)
-    storage = _storage_status(blobs.root)
+    blobs = get_storage()
+    storage = blobs.readiness()
     if storage == "ok" and database == "ok" and schema == "ok":
-        with Session(engine) as session:
-            missing = missing_recent(session, blobs)
-        if missing:
-            storage = f"files of documents {', '.join(map(str, missing[:10]))} are missing"
+        try:
+            with Session(engine) as session:
+                missing = missing_recent(session, blobs)
+        except StorageUnavailable as error:  # it failed between the probe and these reads
+            storage = error.reason
+        else:
+            if missing:
+                storage = f"files of documents {', '.join(map(str, missing[:10]))} are missing"
     if storage != "ok":
         problems.append(f"storage: {storage}")
     signatures = _trust_status(get_settings().trust_roots)
@@ -89,15 +92,3 @@ def _trust_status(path: Path | None) -> str:
     except (OSError, TrustConfigurationError) as error:
         return f"unreadable trust roots: {error}"
     return f"ok: {len(trust.roots)} trust roots, {len(trust.intermediates)} intermediates"
-
-
-def _storage_status(path: Path) -> str:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".readyz-", delete=True) as probe:
-            probe.write(b"ok")
-            probe.flush()
-            os.fsync(probe.fileno())
-    except OSError as error:
-        return f"not writable ({error.strerror})"
-    return "ok"

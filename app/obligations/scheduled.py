@@ -23,8 +23,7 @@ from app.auth.principal import Principal, operator
 from app.clock import today
 from app.config import Settings
 from app.db import Writes, session_factory
-from app.documents.runners import render_runner
-from app.documents.storage import storage_for
+from app.documents.runners import get_storage, render_runner
 from app.events.service import emit
 from app.invitations.reminders import forget_stale_preparations, send_reminders
 from app.models import Agreement, Obligation
@@ -221,7 +220,7 @@ def issue_constancias(engine: Engine, settings: Settings) -> int:
         Writes(session_factory(engine, write=True)),
         actor=operator("sweep"),
         settings=settings,
-        storage=storage_for(settings.storage_url),
+        storage=get_storage(settings),
         # The pool only when there is something to render: most sweeps have nothing.
         render=lambda job: render_runner()(job),
     )
