@@ -93,7 +93,7 @@ def client_for(options: S3Options) -> Any:
             config = Config(
                 connect_timeout=CONNECT_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
-                retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+                retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
                 # A store at an endpoint of its own (SeaweedFS, MinIO) is addressed by path:
                 # bucket names as host names need DNS it usually lacks.
                 s3={"addressing_style": "path" if options.endpoint_url else "auto"},
