@@ -137,7 +137,7 @@ def test_migrate_builds_an_empty_database(backend: str, tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_named_without_a_traceback() -> None:
-    env = {**os.environ, "CONVENIOS_STORAGE_URL": "s3://bucket/convenios"}
+    env = {**os.environ, "CONVENIOS_STORAGE_URL": "s3://Not_A_Bucket/convenios"}
     done = subprocess.run(
         [CONVENIOS, "apikey", "list"],
         capture_output=True,
@@ -148,6 +148,7 @@ def test_bad_settings_are_named_without_a_traceback() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("convenios: CONVENIOS_STORAGE_URL:")
+    assert "not a valid bucket name" in done.stderr
     assert "Traceback" not in done.stderr
 
 
