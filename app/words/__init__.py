@@ -2,7 +2,9 @@
 `app.kit.searchable` does and PostgreSQL's `unaccent` would), stop words left out, each reduced
 to its stem by the Snowball Spanish stemmer — the algorithm of PostgreSQL's `spanish`
 configuration —, so that "convenios municipales" and "Convenio municipal" have the same words,
-and "colaboración" those of "colaborar".
+and "colaboración" those of "colaborar". Its version 3 stems a word written without accents as
+PostgreSQL 15's older one stems it with them ("colaboracion" stays whole there), which lets the
+accents go first.
 
 Stemmed here, in Python, rather than by PostgreSQL, so that SQLite finds exactly what
 PostgreSQL finds; PostgreSQL only indexes the stems as they are (configuration `simple`).
