@@ -159,6 +159,7 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def _seed(engine: Engine, made: dict[str, int], today: date) -> dict[str, Any]:
     """The catalog's parties, then ROWS agreements between each municipio and its estado."""
     from app.kit import searchable
+    from app.words import stems
 
     metadata = MetaData()
     names = (
@@ -256,6 +257,7 @@ def _seed(engine: Engine, made: dict[str, int], today: date) -> dict[str, Any]:
                     "kind": KINDS[n % len(KINDS)],
                     "expiry_date": today + timedelta(days=n % 1095),
                     "search_text": searchable(title, objective, mun_text, est_text),
+                    "search_words": " ".join(stems(title, objective, mun_text, est_text)),
                     "_pair": (mun, mun_rep, est, est_rep),
                     "_topic": topic_key,
                 }
@@ -386,6 +388,8 @@ def main() -> None:
             "q nothing found": {"q": "zzzz no existe"},
             "q party name": {"q": "tlalnepantla"},
             "q word of the objective": {"q": "padron catastral"},
+            "q plural of the objective": {"q": "padrones catastrales"},
+            "q words, few found": {"q": "padrones catastrales tlalnepantla"},
             "q + status": {"q": "ecatepec", "status": "active"},
         }
         results = {}

@@ -25,13 +25,14 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
-# Indexes of kinds only PostgreSQL has (trigram GIN, an operator class), made by migrations
-# alone: the models, which both databases share, do not declare them, and comparing must not
-# drop them.
+# Indexes of kinds only PostgreSQL has (trigram and full-text GIN, an operator class), made by
+# migrations alone: the models, which both databases share, do not declare them, and comparing
+# must not drop them.
 POSTGRESQL_ONLY_INDEXES = {
     "ix_agreements_search_trgm",
     "ix_parties_search_trgm",
     "ix_agreements_folio_pattern",
+    "ix_agreements_search_words",
 }
 
 

@@ -1,14 +1,18 @@
 """The schema comes only from Alembic: no drift from the models, and downgrade works."""
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from app import migrations
 from app.db import make_engine
+from app.models import Agreement, AgreementParty, Party
+from app.models.enums import AgreementKind, AgreementStatus, PartyKind, RenewalMode
 from tests.databases import drop_database, new_database
 
 
@@ -65,4 +69,46 @@ def test_the_academic_parties_of_before_become_private_ones(database: str) -> No
     with engine.connect() as connection:
         row = connection.execute(text("SELECT kind, autonomous, article FROM parties")).one()
     assert tuple(row) == ("academico_privado", False, None)
+    engine.dispose()
+
+
+def test_the_search_words_are_written_for_agreements_of_before(database: str) -> None:
+    """Migration 6e1f0a2b3c4d adds each agreement's search words — from its title, objective
+    and parties' names — and its downgrade drops them (and, on PostgreSQL, their index)."""
+    config = migrations.alembic_config(database)
+    engine = make_engine(database)
+    with Session(engine) as session, session.begin():
+        city = Party(kind=PartyKind.MUNICIPIO, name="Municipio de Tlalnepantla de Baz")
+        session.add(city)
+        session.flush()
+        convenio = Agreement(
+            folio="CONV-2026-0001",
+            title="Convenios municipales",
+            kind=AgreementKind.COORDINACION,
+            status=AgreementStatus.DRAFT,
+            objective="Colaborar en la atención de emergencias.",
+            effective_date=date(2026, 1, 15),
+            renewal_mode=RenewalMode.NONE,
+        )
+        session.add(convenio)
+        session.flush()
+        session.add(
+            AgreementParty(agreement_id=convenio.id, party_id=city.id, position=0, role="EL MUN")
+        )
+
+    def columns() -> set[str]:
+        return {column["name"] for column in inspect(engine).get_columns("agreements")}
+
+    def indexes() -> set[str]:
+        return {str(index["name"]) for index in inspect(engine).get_indexes("agreements")}
+
+    command.downgrade(config, "3c8d5e7f9a12")
+    assert "search_words" not in columns()
+    assert "ix_agreements_search_words" not in indexes()
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        words = connection.execute(text("SELECT search_words FROM agreements")).scalar_one()
+    assert words == "conveni municipal colabor atencion emergent municipi tlalnepantl baz"
+    if engine.dialect.name == "postgresql":
+        assert "ix_agreements_search_words" in indexes()
     engine.dispose()

@@ -76,7 +76,8 @@ def list_agreements(
         QueryText | None,
         Query(
             max_length=200,
-            description="Text in the folio, the title, the objective or a party's name; "
+            description="The beginning of a folio, text in the title, the objective or a "
+            "party's name, or words of theirs in any form (plural or singular), all of them; "
             "case and accents aside.",
         ),
     ] = None,

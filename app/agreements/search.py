@@ -1,23 +1,31 @@
-"""What `q` finds an agreement by: the beginning of its folio, or text anywhere in its title,
+"""What `q` finds an agreement by: the beginning of its folio; text anywhere in its title,
 objective and parties' names — folded (lower case, no accents: "queretaro" finds "Querétaro")
-into one column, the search text.
+into one column, the search text; or every word of ``q`` among theirs in any of its forms
+("convenios municipales" finds "Convenio municipal"), compared by their Spanish stems
+(`app.words`), kept in a second column, the search words.
 
-One column, so that one index answers a search at any size: on PostgreSQL a trigram index
-(pg_trgm, GIN), which serves `LIKE '%…%'` — a word or part of one, a party's name — without
-reading the table; the folio, whose trigrams every folio shares, by a B-tree that serves its
-prefix (migration 3c8d5e7f9a12). On SQLite the same `LIKE`s read the table, which a single
-office's size allows. The parties' names are copied in, so a party renamed rewrites the search
-text of its agreements (`refresh_for_party`).
+One column for each, so that one index answers a search at any size. On PostgreSQL a trigram
+index (pg_trgm, GIN) serves `LIKE '%…%'` on the search text — a word or part of one, a party's
+name — without reading the table, and the folio, whose trigrams every folio shares, a B-tree
+that serves its prefix (migration 3c8d5e7f9a12); a full-text GIN index on the search words,
+indexed as they are (configuration `simple`: already stemmed, nothing left to leave out),
+serves the words (migration 6e1f0a2b3c4d). On SQLite the same comparisons read the table, which
+a single office's size allows: a stem is one of the words between spaces. The parties' names
+are copied in, so a party renamed rewrites both columns of its agreements (`refresh_for_party`).
 """
 
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, select, update
+from sqlalchemy import Boolean, ColumnElement, Table, bindparam, literal, or_, select, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.kit import like_pattern, searchable
 from app.models import Agreement, AgreementParty, Party
+from app.words import stems
 
 _BATCH = 1000
 
@@ -26,24 +34,62 @@ def text_of(title: str, objective: str | None, party_names: Iterable[str | None]
     return searchable(title, objective, *party_names)
 
 
+def words_of(title: str, objective: str | None, party_names: Iterable[str | None]) -> str:
+    return " ".join(stems(title, objective, *party_names))
+
+
+class _HasWords(FunctionElement[bool]):
+    """Whether each stem given after the search words is one of them."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "has_words"
+
+
+@compiles(_HasWords, "postgresql")
+def _HasWords_postgresql(element: _HasWords, compiler: SQLCompiler, **kw: Any) -> str:
+    # The expression of the index (migration 6e1f0a2b3c4d). plainto_tsquery reads its text as
+    # words, never as operators, so no `q` can make a malformed query, and `simple` keeps each
+    # stem as it is: one lexeme each, all of them required.
+    column, *words = (compiler.process(clause, **kw) for clause in element.clauses)
+    query = " && ".join(f"plainto_tsquery('simple', {word})" for word in words)
+    return f"to_tsvector('simple', {column}) @@ ({query})"
+
+
+@compiles(_HasWords)
+def _HasWords_elsewhere(element: _HasWords, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stems hold only letters and digits: one is a word of the column where it stands between
+    # spaces (a position rather than LIKE, whose wildcards would need escaping).
+    column, *words = (compiler.process(clause, **kw) for clause in element.clauses)
+    found = (f"instr(' ' || {column} || ' ', ' ' || {word} || ' ') > 0" for word in words)
+    return "(" + " AND ".join(found) + ")"
+
+
 def matches(q: str) -> ColumnElement[bool]:
-    """The agreements ``q`` finds: a folio that begins with it, or a search text holding it."""
-    text = Agreement.search_text.like(like_pattern(searchable(q)), escape="\\")
+    """The agreements ``q`` finds: a folio that begins with it, a search text holding it, or
+    search words holding every stem of its words (none when it has only stop words)."""
+    found: list[ColumnElement[bool]] = [
+        Agreement.search_text.like(like_pattern(searchable(q)), escape="\\")
+    ]
     folio = q.strip().upper()
-    if not folio:
-        return text
-    return text | Agreement.folio.like(like_pattern(folio).removeprefix("%"), escape="\\")
+    if folio:
+        found.append(Agreement.folio.like(like_pattern(folio).removeprefix("%"), escape="\\"))
+    words = stems(q)
+    if words:
+        found.append(_HasWords(Agreement.search_words, *(literal(word) for word in words)))
+    return or_(*found)
 
 
 def refresh(agreement: Agreement, parties: Iterable[Party]) -> None:
-    """``agreement``'s search text from its content and ``parties``, in their order."""
+    """``agreement``'s search text and words from its content and ``parties``, in their order."""
     names = [name for party in parties for name in (party.name, party.legal_name)]
     agreement.search_text = text_of(agreement.title, agreement.objective, names)
+    agreement.search_words = words_of(agreement.title, agreement.objective, names)
 
 
 def refresh_for_party(session: Session, party_id: int) -> None:
-    """The search text of every agreement ``party_id`` is a party to, after a change of its
-    names: a thousand agreements at a time, reading only the columns it is made of."""
+    """The search text and words of every agreement ``party_id`` is a party to, after a change
+    of its names: a thousand agreements at a time, reading only the columns they are made of."""
     ids = session.scalars(
         select(AgreementParty.agreement_id)
         .where(AgreementParty.party_id == party_id)
@@ -64,15 +110,19 @@ def refresh_for_party(session: Session, party_id: int) -> None:
                 Agreement.id.in_(batch)
             )
         )
-        # Many at once on the table itself: no agreement is loaded, and the search text is no
-        # content, so no version moves.
+        # Many at once on the table itself: no agreement is loaded, and the search text and
+        # words are no content, so no version moves.
         table = cast(Table, Agreement.__table__)
         session.execute(
             update(table)
             .where(table.c.id == bindparam("row_id"))
-            .values(search_text=bindparam("text")),
+            .values(search_text=bindparam("text"), search_words=bindparam("words")),
             [
-                {"row_id": id_, "text": text_of(title, objective, names.get(id_, []))}
+                {
+                    "row_id": id_,
+                    "text": text_of(title, objective, names.get(id_, [])),
+                    "words": words_of(title, objective, names.get(id_, [])),
+                }
                 for id_, title, objective in rows
             ],
         )

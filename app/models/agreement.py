@@ -99,8 +99,12 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     signed_document_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", use_alter=True)
     )
-    # Lower-cased, accent-free folio and title, for `q` searches that ignore accents.
+    # Its title, objective and parties' names lower-cased and without accents, for `q` searches
+    # that ignore case and accents (app.agreements.search).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The stems of the words of its title, objective and parties' names (app.words), distinct
+    # and space-separated, for `q` searches by word form: "convenios" finds "convenio".
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parties: Mapped[list["AgreementParty"]] = relationship(
         back_populates="agreement",
