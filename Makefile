@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: bench-search openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: bench-read bench-search openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -99,6 +99,12 @@ lock:
 # look): seeds a scratch database, serves it with uvicorn, writes bench/results/search.json.
 bench-search: $(VENV)/.installed-dev
 	$(BIN)/python bench/search.py
+
+# An agreement and a page of them read through HTTP against a bare FastAPI endpoint answering
+# constant JSON on the same server (ratios, and the server's CPU time per answer), on PostgreSQL:
+# writes bench/results/read.json.
+bench-read: $(VENV)/.installed-dev
+	$(BIN)/python bench/read.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render.py

@@ -1,5 +1,6 @@
 """Engine, sessions and the one transaction of each request."""
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -7,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
@@ -15,6 +17,10 @@ from app.config import get_settings
 # write lock up front, so two writers queue instead of failing with "database is locked" when
 # both try to upgrade a read lock.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A pooled PostgreSQL connection left unused for longer than this is pinged before it is handed
+# out (a server restarted or a connection cut by a firewall shows there, and is replaced); one
+# used a moment ago is not, so a busy server does not pay a round trip per request for it.
+IDLE_BEFORE_PING_SECONDS = 10.0
 _COMPUTES = "__convenios_computes__"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -26,7 +32,29 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle for a while only."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The server went away: the pool discards every connection it had before now and
+            # hands out a new one.
+            raise InvalidatePoolError(str(error)) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

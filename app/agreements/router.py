@@ -109,8 +109,10 @@ def list_agreements(
 
 
 @router.get("/{agreement_id}", responses=problem_responses(404))
-def get_agreement(_: AnyRole, agreement: AgreementDep, response: Response) -> AgreementRead:
+async def get_agreement(_: AnyRole, agreement: AgreementDep, response: Response) -> AgreementRead:
     """Read one agreement with its parties, signatories and legal content."""
+    # Async, for it reads nothing more (the dependency loaded the whole agreement, and no
+    # relationship loads lazily): no hop to a worker thread for it, nor for its answer's check.
     response.headers["ETag"] = etag(agreement.version)
     return AgreementRead.from_model(agreement)
 

@@ -79,13 +79,13 @@ def list_keys(*, session: Session) -> Sequence[ApiKey]:
     return repository.all_keys(session)
 
 
-def authenticate(session: Session, token: str) -> ApiKey:
+def authenticate(session: Session, token: str) -> repository.Credentials:
     """The live key behind ``token``; a missing, malformed, unknown or revoked key is a 401."""
     parsed = keys.parse(token)
     if parsed is None:
         raise Unauthorized("The API key is malformed.", headers=_challenge("invalid_token"))
     key_id, secret = parsed
-    api_key = repository.by_key_id(session, key_id)
+    api_key = repository.credentials(session, key_id)
     if api_key is None or not keys.matches(secret, api_key.secret_hash):
         raise Unauthorized("The API key is not valid.", headers=_challenge("invalid_token"))
     if api_key.revoked_at is not None:
