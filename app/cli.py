@@ -42,9 +42,12 @@ def migrate(args: argparse.Namespace) -> int:
     # Imported here: the templates bring WeasyPrint, which only this command needs.
     from app.templates import service as templates
 
-    migrations.upgrade(revision=args.revision)
-    # The shipped convenio templates get a new version whenever their source changed.
-    added = _in_transaction(lambda session: templates.sync_shipped(session, operator("migrate")))
+    with migrations.alone():
+        migrations.upgrade(revision=args.revision)
+        # The shipped convenio templates get a new version whenever their source changed.
+        added = _in_transaction(
+            lambda session: templates.sync_shipped(session, operator("migrate"))
+        )
     for key, number in added:
         print(f"Template {key}: version {number} added.", file=sys.stderr)
     return 0

@@ -57,8 +57,10 @@ def require_postgres() -> None:
     pytest.skip(message + " — PostgreSQL tests skipped (they fail in CI).")
 
 
-def new_database(backend: str, directory: Path, name: str | None = None) -> str:
-    """A new, empty database at the latest migration; returns its URL."""
+def new_database(
+    backend: str, directory: Path, name: str | None = None, *, migrate: bool = True
+) -> str:
+    """A new database at the latest migration (``migrate``) or empty; returns its URL."""
     name = name or f"convenios_test_{uuid.uuid4().hex[:10]}"
     if backend == "sqlite":
         url = f"sqlite:///{directory / (name + '.sqlite3')}"
@@ -70,7 +72,8 @@ def new_database(backend: str, directory: Path, name: str | None = None) -> str:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-    migrations.upgrade(url)
+    if migrate:
+        migrations.upgrade(url)
     return url
 
 

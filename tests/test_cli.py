@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app import migrations
 from app.db import make_engine
 from app.main import create_app
 from app.models import ApiKey, Municipality
@@ -190,3 +191,30 @@ def test_sweep_runs_for_a_given_day(database: str) -> None:
     assert first.stdout.startswith("2026-04-01: 0 obligations overdue, 0 agreements expired")
     bad = run(database, "sweep", "--today", "mañana")
     assert bad.returncode == 2 and "--today" in bad.stderr
+
+
+def test_replicas_migrating_at_once_apply_each_migration_once(backend: str, tmp_path: Path) -> None:
+    """Every replica may run `convenios migrate` as it starts: on an empty database, three at
+    once all succeed and leave the schema at head, each template version added once."""
+    url = new_database(backend, tmp_path, migrate=False)
+    env = {**os.environ, "CONVENIOS_DATABASE_URL": url}
+    try:
+        started = [
+            subprocess.Popen(
+                [CONVENIOS, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(3)
+        ]
+        for process in started:
+            _, errors = process.communicate(timeout=180)
+            assert process.returncode == 0, errors.decode()
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert migrations.current_revisions(connection) == migrations.head_revisions()
+            versions = connection.execute(
+                text("SELECT template_id, number, count(*) FROM template_versions GROUP BY 1, 2")
+            ).all()
+        engine.dispose()
+        assert versions and all(count == 1 for _, _, count in versions)
+    finally:
+        drop_database(backend, url)
