@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from app.agreements import search
 from app.auth.principal import Principal
@@ -17,21 +17,37 @@ from app.models import (
     AgreementSignatory,
     AgreementTopic,
     FolioCounter,
+    Party,
 )
 from app.models.enums import AgreementKind, AgreementStatus, RenewalMode
 
 # Each collection in one query of its own, and what each of its rows names (a party, a
 # representative) joined into that query: an agreement in five queries, a page of them in three.
-_SUMMARY = (
+_FULL = (
     selectinload(Agreement.parties).joinedload(AgreementParty.party, innerjoin=True),
     selectinload(Agreement.topics),
-)
-_FULL = (
-    *_SUMMARY,
     selectinload(Agreement.parties)
     .selectinload(AgreementParty.signatories)
     .joinedload(AgreementSignatory.representative, innerjoin=True),
     selectinload(Agreement.publications),
+)
+# A list shows no legal content: only the columns of `AgreementSummary` are read — decoding the
+# clauses, antecedents, declarations and contributions of every row was most of a page's cost.
+# Anything else read from these rows raises, rather than loading row by row.
+_SUMMARY = (
+    load_only(
+        *(Agreement.id, Agreement.folio, Agreement.title, Agreement.kind, Agreement.status),
+        *(Agreement.initiative, Agreement.follow_up_unit, Agreement.amount, Agreement.currency),
+        *(Agreement.effective_date, Agreement.expiry_date, Agreement.signed_on),
+        *(Agreement.parent_id, Agreement.signing_document_id, Agreement.signed_document_id),
+        *(Agreement.version, Agreement.created_at, Agreement.updated_at),
+        raiseload=True,
+    ),
+    selectinload(Agreement.parties)
+    .load_only(AgreementParty.agreement_id, AgreementParty.position, raiseload=True)
+    .joinedload(AgreementParty.party, innerjoin=True)
+    .load_only(Party.id, Party.kind, Party.name, raiseload=True),
+    selectinload(Agreement.topics),
 )
 
 
