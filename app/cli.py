@@ -34,7 +34,14 @@ def _in_transaction(work: Callable[[Session], T]) -> T:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=False)
+    proxies = get_settings().trusted_proxies
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
     return 0
 
 

@@ -1,5 +1,6 @@
 """Settings, read from environment variables prefixed ``CONVENIOS_``."""
 
+import ipaddress
 from datetime import date
 from email.utils import parseaddr
 from fractions import Fraction
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     # How many jobs may wait for a busy pool (renders, upload checks, signatures each), at most
     # one job's time each; a job beyond them gets 503 with Retry-After at once.
     worker_queue: int = Field(default=8, ge=0, le=1000)
+    # The load balancers or reverse proxies in front of the replicas (addresses or networks):
+    # from them alone X-Forwarded-For and X-Forwarded-Proto are believed, so the audit trail
+    # and the limit on attempts per address see the client, not the proxy. Empty: nobody's.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # The address people reach the service at. The QR code on every page of a generated PDF
     # opens {public_url}/api/v1/verify/{code}: the address is part of the PDF's bytes.
     public_url: str = Field(
@@ -153,6 +158,18 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             # One driver for PostgreSQL: psycopg 3.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (10.0.0.5, 10.0.0.0/8)"
+                ) from None
         return value
 
     @field_validator("storage_url")

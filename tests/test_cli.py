@@ -218,3 +218,37 @@ def test_replicas_migrating_at_once_apply_each_migration_once(backend: str, tmp_
         assert versions and all(count == 1 for _, _, count in versions)
     finally:
         drop_database(backend, url)
+
+
+def test_serve_believes_forwarded_addresses_from_the_trusted_proxies_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a load balancer the client's address comes in X-Forwarded-For: believed from the
+    proxies `CONVENIOS_TRUSTED_PROXIES` names, from nobody by default."""
+    import uvicorn
+
+    from app import cli
+    from app.config import get_settings
+
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: served.append(options))
+    arguments = cli.build_parser().parse_args(["serve"])
+    for proxies, expected in (
+        (None, {"proxy_headers": False, "forwarded_allow_ips": None}),
+        ('["10.0.0.0/8", "192.168.1.5"]', {"proxy_headers": True}),
+    ):
+        if proxies is not None:
+            monkeypatch.setenv("CONVENIOS_TRUSTED_PROXIES", proxies)
+        get_settings.cache_clear()
+        cli.serve(arguments)
+        assert expected.items() <= served[-1].items()
+    assert served[-1]["forwarded_allow_ips"] == ["10.0.0.0/8", "192.168.1.5"]
+    get_settings.cache_clear()
+
+    env = {**os.environ, "CONVENIOS_TRUSTED_PROXIES": '["the load balancer"]'}
+    done = subprocess.run(
+        [CONVENIOS, "apikey", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("convenios: CONVENIOS_TRUSTED_PROXIES:")
+    assert "'the load balancer' is not an IP address or network" in done.stderr
