@@ -76,9 +76,9 @@ def list_agreements(
         QueryText | None,
         Query(
             max_length=200,
-            description="The beginning of a folio, text in the title, the objective or a "
-            "party's name, or words of theirs in any form (plural or singular), all of them; "
-            "case and accents aside.",
+            description="The beginning of a folio, or words of the title, the objective or a "
+            "party's name in any form (plural or singular), all of them, the last one also in "
+            "part (as it is typed); case and accents aside.",
         ),
     ] = None,
 ) -> Page[AgreementSummary]:

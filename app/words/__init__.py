@@ -25,7 +25,7 @@ from app.words.stop_words import SPANISH_STOP_WORDS
 # databases alike, and are still found as text.
 LONGEST = 100
 # Words are made of the letters a to z and digits, once folded ("ñ" is "n", "ß" is "ss").
-_WORD = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"[a-z0-9]+")
 # The stop list is written with accents; the words it is compared with have none.
 _STOP = frozenset(searchable(word) for word in SPANISH_STOP_WORDS)
 # A stemmer keeps the word it works on in itself: one at a time (routes run in threads).
@@ -46,7 +46,7 @@ def stems(*parts: str | None) -> list[str]:
     """The distinct stems of the words of ``parts``, in the order they first appear."""
     found = (
         _stem(word)
-        for word in _WORD.findall(searchable(*parts))
+        for word in WORD.findall(searchable(*parts))
         if word not in _STOP and len(word) <= LONGEST
     )
     return list(dict.fromkeys(found))

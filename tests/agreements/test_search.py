@@ -29,6 +29,11 @@ FOUND = [
     ("tlalnepantla", ALL),  # a party's name
     ("TLALNEPANTLA DE BAZ", ALL),
     ("catast", {"catastro"}),  # part of a word: the search text
+    # As it is being typed: the words before the last whole, the last one also in part.
+    ("convenio munic", {"seguridad"}),
+    ("tlalnepantla de b", ALL),
+    ("padrones catas", {"catastro"}),
+    ("catast padrones", set()),  # only the last word may be a part
     ("agua potable", set()),
     # Stop words alone have no stem: the text decides ("Gobierno del Estado de México").
     ("y de los", set()),
