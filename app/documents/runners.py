@@ -9,7 +9,7 @@ from app.documents.workers import WorkerPool, shared_pool
 
 # One forkserver serves every pool of the process and preloads what the first pool names, so
 # every pool names them all: whichever starts first, workers start with the libraries imported.
-WORKER_MODULES = ["app.documents.pdf", "app.documents.inspection", "app.signatures.pades"]
+WORKER_MODULES = ["app.documents.pdf", "app.documents.pdf_check", "app.signatures.pades"]
 
 
 def get_storage(settings: Settings | None = None) -> Storage:
