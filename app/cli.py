@@ -22,6 +22,7 @@ from app.documents.scrub import scrub
 from app.errors import ProblemError
 from app.models.enums import Role
 from app.schemas import Date
+from app.templates import service as templates
 
 T = TypeVar("T")
 
@@ -46,9 +47,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    # Imported here: the templates bring WeasyPrint, which only this command needs.
-    from app.templates import service as templates
-
     with migrations.alone():
         migrations.upgrade(revision=args.revision)
         # The shipped convenio templates get a new version whenever their source changed.

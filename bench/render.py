@@ -16,7 +16,8 @@ from weasyprint.text.fonts import FontConfiguration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.documents.rendering import ASSET_BASE, AssetFetcher, RenderJob, render_html
+from app.documents.pdf import ASSET_BASE, AssetFetcher
+from app.documents.rendering import RenderJob, render_html
 from app.documents.workers import WorkerPool
 from app.templates.service import shipped
 from bench.sample import context, saved_context
@@ -53,7 +54,7 @@ def paired_medians(
 _PEAK = """
 import pickle, resource, sys
 sys.path.insert(0, {root!r})
-from app.documents.rendering import render_pdf
+from app.documents.pdf import render_pdf
 from app.templates.service import shipped
 source = shipped()[{key!r}][1]
 context = pickle.loads(open({context!r}, "rb").read())
@@ -78,7 +79,7 @@ def peak_memory_mb(clauses: int, paragraphs: int) -> int:
 def main() -> None:
     shipped_source = shipped()[TEMPLATE][1]
     source, css = shipped_source.html, shipped_source.css
-    pool = WorkerPool(size=1, timeout=300, memory_mb=2048, preload=["app.documents.rendering"])
+    pool = WorkerPool(size=1, timeout=300, memory_mb=2048, preload=["app.documents.pdf"])
     print(
         f"{'convenio':>10} {'pages':>5} {'bare WeasyPrint':>16} {'our pipeline':>13} "
         f"{'ratio':>6} {'goal':>6} {'peak MB':>8}"

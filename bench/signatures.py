@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import clock
-from app.documents.rendering import render_pdf
+from app.documents.pdf import render_pdf
 from app.signatures import verification
 from app.signatures.demo_pki import DEMO_PASSWORD, Pki
 from app.signatures.pades import AcceptJob, Credentials, SignJob, VerifyJob

@@ -9,7 +9,9 @@ from app.documents.workers import WorkerPool, shared_pool
 
 # One forkserver serves every pool of the process and preloads what the first pool names, so
 # every pool names them all: whichever starts first, workers start with the libraries imported.
-WORKER_MODULES = ["app.documents.rendering", "app.documents.inspection", "app.signatures.pades"]
+# These are the modules of the heavy libraries (WeasyPrint, pypdf, pyHanko), which the API
+# process never imports: its jobs import them in their ``run``, in a worker that has them.
+WORKER_MODULES = ["app.documents.pdf", "app.documents.pdf_check", "app.signatures.pades_engine"]
 
 
 def get_storage(settings: Settings | None = None) -> Storage:

@@ -15,12 +15,6 @@ from datetime import date, datetime, time
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, unused-ignore]
-    DataValidation,
-)
-from openpyxl.xml.functions import tostring  # type: ignore[import-untyped, unused-ignore]
-
 from app.models.enums import PartyKind
 
 TIPOS_DE_CONVENIO: tuple[str, ...] = (
@@ -238,6 +232,14 @@ def to_xlsx(export: Export) -> bytes:
 
     The bytes are deterministic: document properties and zip timestamps are export.updated_on.
     """
+    # Imported by the request that asks for a workbook: openpyxl (with lxml and Pillow) would
+    # add some 12 MB to every API process that never writes one.
+    from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, unused-ignore]
+        DataValidation,
+    )
+    from openpyxl.xml.functions import tostring  # type: ignore[import-untyped, unused-ignore]
+
     workbook = Workbook()
     main = workbook.active
     main.title = MAIN_SHEET

@@ -4,10 +4,6 @@ signed: the signed convenio is then one file to download and to verify."""
 import io
 from dataclasses import dataclass
 
-from pypdf import PdfReader, PdfWriter, apply_configuration
-
-from app.documents.inspection import PYPDF_LIMITS
-
 
 @dataclass(frozen=True)
 class BundledPdf:
@@ -23,6 +19,11 @@ class BundleJob:
     parts: tuple[bytes, ...]
 
     def run(self) -> BundledPdf:
+        # pypdf is the workers' alone: they have it preloaded (`runners.WORKER_MODULES`).
+        from pypdf import PdfReader, PdfWriter, apply_configuration
+
+        from app.documents.pdf_check import PYPDF_LIMITS
+
         writer = PdfWriter()
         with apply_configuration(PYPDF_LIMITS):
             for part in self.parts:

@@ -16,7 +16,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.documents import formatting
-from app.documents.rendering import RenderedPdf, html_to_pdf
+from app.documents.rendering import RenderedPdf
 from app.signatures.pades import SignatureError, SignatureReport, TrustStore, VerifyJob
 
 # No article of any law is cited: the constancia states facts the service recorded, and what it
@@ -334,6 +334,9 @@ class ConstanciaJob:
     signed_pdf: bytes | None = field(default=None, repr=False)
 
     def run(self) -> RenderedPdf:
+        # WeasyPrint is the workers' alone: they have it preloaded (`runners.WORKER_MODULES`).
+        from app.documents.pdf import html_to_pdf
+
         reports = _reports(self.signed_pdf, self.trust)
         html = constancia_html(self.content, self.document, reports, self.timezone)
         return html_to_pdf(html, STYLE, max_pages=self.max_pages)

@@ -6,9 +6,6 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from app.config import get_settings
 from app.errors import ServiceUnavailable
 from app.signatures.pades import TrustStore
@@ -22,13 +19,20 @@ class TrustConfigurationError(Exception):
     """The configured trust roots cannot be read (an operator's mistake, found at start-up)."""
 
 
-def _certificates(data: bytes, source: Path) -> list[x509.Certificate]:
+def _certificates(data: bytes, source: Path) -> list[tuple[bytes, bool]]:
+    """Each certificate of ``data`` as DER, and whether it is self-signed (an anchor)."""
+    # Imported once trust roots are read: an API process that has none never loads cryptography.
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
+            found = x509.load_pem_x509_certificates(data)
+        else:
+            found = [x509.load_der_x509_certificate(data)]
     except ValueError as error:
         raise TrustConfigurationError(f"{source}: not a certificate ({error})") from None
+    return [(c.public_bytes(Encoding.DER), c.subject == c.issuer) for c in found]
 
 
 def _files(path: Path) -> list[Path]:
@@ -48,10 +52,9 @@ def _load(path: Path, _stamp: tuple[tuple[str, float, int], ...]) -> TrustStore:
     roots: list[bytes] = []
     intermediates: list[bytes] = []
     for file in _files(path):
-        for certificate in _certificates(file.read_bytes(), file):
-            der = certificate.public_bytes(Encoding.DER)
+        for der, self_signed in _certificates(file.read_bytes(), file):
             # Self-signed: an anchor. Anything else can only complete a path to one.
-            (roots if certificate.subject == certificate.issuer else intermediates).append(der)
+            (roots if self_signed else intermediates).append(der)
     return TrustStore(roots=tuple(roots), intermediates=tuple(intermediates))
 
 

@@ -13,7 +13,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from app.documents import formatting
-from app.documents.rendering import RenderedPdf, html_to_pdf, render_html
+from app.documents.rendering import RenderedPdf, render_html
 from app.transparency.redaction import MARK_PATTERN
 
 # Lineamientos generales en materia de clasificación y desclasificación de la información, así
@@ -107,5 +107,8 @@ class PublicVersionJob:
     max_pages: int
 
     def run(self) -> RenderedPdf:
+        # WeasyPrint is the workers' alone: they have it preloaded (`runners.WORKER_MODULES`).
+        from app.documents.pdf import html_to_pdf
+
         html = public_html(self.source, self.context, self.leyenda)
         return html_to_pdf(html, self.css + STYLE, max_pages=self.max_pages)

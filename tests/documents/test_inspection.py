@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from pypdf import PdfWriter
 
-from app.documents import inspection
+from app.documents import pdf_check
 from app.documents.inspection import (
     CorruptPdf,
     EncryptedPdf,
@@ -22,8 +22,8 @@ from app.documents.inspection import (
     PdfFacts,
     PdfRejected,
     PdfTooComplex,
-    inspect_pdf,
 )
+from app.documents.pdf_check import inspect_pdf
 from app.documents.workers import JobError, JobOutOfMemory, WorkerPool
 
 TIMEOUT = 5.0
@@ -315,7 +315,7 @@ def test_streams_that_together_inflate_too_much_are_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Each stream is within the per-stream limit; together they are not.
-    monkeypatch.setattr(inspection, "TOTAL_INFLATED_LIMIT", 1000)
+    monkeypatch.setattr(pdf_check, "TOTAL_INFLATED_LIMIT", 1000)
     chunk = _stream(zlib.compress(b" " * 600), b"/Filter /FlateDecode")
     with pytest.raises(PdfTooComplex, match="inflate to more than"):
         inspect_pdf(_one_page(chunk, chunk))
@@ -332,7 +332,7 @@ def test_every_refusal_is_a_job_error_the_pool_can_carry() -> None:
 @pytest.fixture(scope="module")
 def pool() -> Iterator[WorkerPool]:
     workers = WorkerPool(
-        size=1, timeout=TIMEOUT, memory_mb=512, preload=["app.documents.inspection"]
+        size=1, timeout=TIMEOUT, memory_mb=512, preload=["app.documents.pdf_check"]
     )
     yield workers
     workers.close()

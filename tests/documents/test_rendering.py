@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 from pypdf import PdfReader
 
-from app.documents import rendering
+from app.documents.pdf import ASSET_BASE, render_pdf
 from app.documents.rendering import (
     MissingField,
     ResourceRefused,
@@ -21,7 +21,6 @@ from app.documents.rendering import (
     TemplateInvalid,
     TooManyPages,
     render_html,
-    render_pdf,
 )
 
 FONT_CSS = """
@@ -132,9 +131,9 @@ def _attempt(html: str, css: str) -> bytes | None:
 def test_no_channel_reads_a_local_file(canary: Path) -> None:
     urls = [
         canary.as_uri(),
-        f"{rendering.ASSET_BASE}../..{canary}",
-        f"{rendering.ASSET_BASE}assets/../../../..{canary}",
-        f"{rendering.ASSET_BASE}assets/fonts/%2e%2e/%2e%2e/%2e%2e/app/config.py",
+        f"{ASSET_BASE}../..{canary}",
+        f"{ASSET_BASE}assets/../../../..{canary}",
+        f"{ASSET_BASE}assets/fonts/%2e%2e/%2e%2e/%2e%2e/app/config.py",
     ]
     outcomes = []
     for url in urls:
@@ -167,7 +166,7 @@ def test_the_page_cap_is_checked_before_writing() -> None:
 
 _RENDER_ONCE = """
 import hashlib, sys
-from app.documents.rendering import render_pdf
+from app.documents.pdf import render_pdf
 css = sys.argv[1]
 html = "<html lang='es-MX'><body>{% for i in range(1, 26) %}<h2>{{ i|ordinal }}</h2>"\\
        "<p>{{ text }}</p>{% endfor %}</body></html>"

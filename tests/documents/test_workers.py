@@ -23,9 +23,7 @@ TIMEOUT = 3.0
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[WorkerPool]:
-    workers = WorkerPool(
-        size=1, timeout=TIMEOUT, memory_mb=1024, preload=["app.documents.rendering"]
-    )
+    workers = WorkerPool(size=1, timeout=TIMEOUT, memory_mb=1024, preload=["app.documents.pdf"])
     yield workers
     workers.close()
 

@@ -644,7 +644,9 @@ def test_acceptance_refusals(pki: Pki, three: Round, expired_since: EFirma, case
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[WorkerPool]:
-    workers = WorkerPool(size=1, timeout=60, memory_mb=1024, preload=["app.signatures.pades"])
+    workers = WorkerPool(
+        size=1, timeout=60, memory_mb=1024, preload=["app.signatures.pades_engine"]
+    )
     yield workers
     workers.close()
 
