@@ -93,10 +93,13 @@ def _celery(broker: str, queue: str, redelivery_seconds: int) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=queue,
+        # A request publishes once (`retry=False`, no retries of the connection below): a
+        # broker that is down costs it seconds, never a hang. A worker waits for its broker at
+        # start and reconnects for as long as it takes when it goes away.
         broker_connection_timeout=BROKER_TIMEOUT_SECONDS,
-        broker_connection_retry=False,
-        broker_connection_max_retries=0,
-        broker_connection_retry_on_startup=True,  # a worker waits for its broker at start
+        broker_connection_retry=True,
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
         broker_transport_options={
             "visibility_timeout": redelivery_seconds,
             "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
