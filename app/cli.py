@@ -1,4 +1,4 @@
-"""The ``convenios`` command: serve, migrate, apikey, catalog, sweep, storage, demo-pki."""
+"""The ``convenios`` command: serve, worker, migrate, apikey, catalog, sweep, storage, demo-pki."""
 
 import argparse
 import sys
@@ -44,6 +44,20 @@ def serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=proxies or None,
     )
     return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    if get_settings().broker is None:
+        print(
+            "convenios: CONVENIOS_BROKER_URL is not set: without a broker `convenios serve` "
+            "renders, sweeps and delivers by itself, and there is no work for a worker",
+            file=sys.stderr,
+        )
+        return 2
+    # Imported here: Celery, which only this command and the API's publishing need.
+    from app.tasks import run_worker
+
+    return run_worker(concurrency=args.concurrency)
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -214,6 +228,19 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--host", default="127.0.0.1")
     command.add_argument("--port", type=int, default=8000)
     command.set_defaults(run=serve)
+
+    command = commands.add_parser(
+        "worker",
+        help="take tasks from the broker (CONVENIOS_BROKER_URL): render convenios; and run "
+        "the sweep and the deliveries, once per period across all workers",
+    )
+    command.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="tasks at once (default 1; each render runs in a capped child process of its own)",
+    )
+    command.set_defaults(run=worker)
 
     command = commands.add_parser("migrate", help="bring the database schema up to date")
     command.add_argument("--revision", default="head", help=argparse.SUPPRESS)

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     s3_region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,32}$")
     s3_access_key_id: str | None = Field(default=None, pattern=r"^\S{1,128}$")
     s3_secret_access_key: SecretStr | None = Field(default=None, validate_default=True)
+    # A broker for tasks (Celery): empty, the embedded mode — renders run in the API process's
+    # pool of workers and answer at once; redis://host:6379/0 or amqp://user:pass@host//, and
+    # convenios are rendered by `convenios worker` processes (POST answers 202 while pending).
+    broker_url: SecretStr = SecretStr("")
+    # The queue the tasks go to (deployments sharing a broker use one each).
+    broker_queue: str = Field(default="convenios", pattern=r"^[a-z][a-z0-9_.-]{0,39}$")
+    # A task taken by a worker that died is given to another after this long (Redis; with
+    # RabbitMQ, at once when the connection drops). Longer than any render.
+    broker_redelivery_seconds: int = Field(default=300, ge=1, le=24 * 60 * 60)
+    # A pending convenio: renders begun or queued again before it is failed, and how long one
+    # may wait unclaimed (its task lost with the broker) before the sweep queues it again.
+    render_attempts: int = Field(default=5, ge=1, le=50)
+    render_requeue_minutes: int = Field(default=10, ge=1, le=24 * 60)
     # Local time of the service's users: decides "today" for expiry and the year in folios.
     timezone: str = "America/Mexico_City"
     folio_prefix: str = Field(default="CONV", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
@@ -171,6 +184,22 @@ class Settings(BaseSettings):
                     f"{entry!r} is not an IP address or network (10.0.0.5, 10.0.0.0/8)"
                 ) from None
         return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and urlparse(url).scheme not in {"redis", "rediss", "amqp", "amqps"}:
+            raise ValueError(
+                "CONVENIOS_BROKER_URL must be empty (no broker), or a redis://, rediss://, "
+                "amqp:// or amqps:// URL"
+            )
+        return value
+
+    @property
+    def broker(self) -> str | None:
+        """The broker's URL (it may hold a password), or None in the embedded mode."""
+        return self.broker_url.get_secret_value() or None
 
     @field_validator("storage_url")
     @classmethod

@@ -88,9 +88,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The served application sweeps and delivers events by itself; one built around a
-        # given engine (tests, benchmarks, scripts) does so only when told to.
-        served = engine is None
+        # The served application sweeps and delivers events by itself — unless task workers
+        # do (a broker is configured); one built around a given engine (tests, benchmarks,
+        # scripts) does so only when told to.
+        served = engine is None and settings.broker is None
         hide_links()  # after the server has set up its loggers
         async with anyio.create_task_group() as tasks:
             if served and settings.sweep_interval_minutes > 0:

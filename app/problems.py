@@ -28,6 +28,9 @@ PROBLEM_TYPES: dict[str, str] = {
     "storage-lease-lapsed": "503: a file took too long to store; retry.",
     "storage-unavailable": "503: the document store cannot be reached now; retry later.",
     "document-unavailable": "503: a document's file cannot be read from storage now.",
+    "broker-unavailable": "503: the task queue cannot be reached; nothing was created; retry.",
+    "document-pending": "409: the document is being rendered; ask again after `Retry-After`.",
+    "document-failed": "409: the document could not be rendered; `detail` says why.",
     "email-unavailable": "503: the invitation could not be emailed; it was revoked.",
     # Files.
     "not-a-pdf": "415: the file is not a PDF, whatever its name says.",

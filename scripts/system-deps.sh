@@ -2,13 +2,14 @@
 # The Debian packages convenios needs besides Python: Pango for WeasyPrint (PDF rendering); with
 # `test`, also what the test suite uses: curl (the README's walkthrough runs in the suite) and
 # libfaketime (the date-sensitive tests run again with the machine's clock moved), and Chromium
-# (the signing and verification pages are tested in a real browser); with `sample`,
+# (the signing and verification pages are tested in a real browser), and Redis (the task
+# queue's tests publish to it); with `sample`,
 # poppler-utils (`make sample` draws a page of each sample convenio).
 # Installs them when missing (as root, with apt-get); otherwise says what to install.
 set -eu
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 if [ "${1:-}" = test ]; then
-    packages="$packages curl faketime chromium"
+    packages="$packages curl faketime chromium redis-server"
 elif [ "${1:-}" = sample ]; then
     packages="$packages poppler-utils"
 fi

@@ -46,6 +46,8 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     """Tests never touch the developer's storage/ or database."""
     monkeypatch.setenv("CONVENIOS_STORAGE_URL", str(tmp_path / "storage"))
     monkeypatch.setenv("CONVENIOS_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.sqlite3'}")
+    # The embedded mode unless a test names a broker (tests/documents/test_queue.py).
+    monkeypatch.delenv("CONVENIOS_BROKER_URL", raising=False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -153,6 +153,26 @@ def test_bad_settings_are_named_without_a_traceback() -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_worker_needs_a_broker_and_a_broker_url_is_checked() -> None:
+    def worker(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CONVENIOS, "worker"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            timeout=60,
+            check=False,
+        )
+
+    alone = worker(CONVENIOS_BROKER_URL="")
+    assert alone.returncode == 2
+    assert alone.stderr.startswith("convenios: CONVENIOS_BROKER_URL is not set")
+    wrong = worker(CONVENIOS_BROKER_URL="http://user:secret@broker.example/")
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("convenios: CONVENIOS_BROKER_URL: Value error")
+    assert "secret" not in wrong.stderr and "Traceback" not in wrong.stderr
+
+
 def test_storage_scrub_and_readyz_notice_a_missing_document_file(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

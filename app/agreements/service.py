@@ -59,6 +59,7 @@ from app.models.enums import (
     AgreementStatus,
     Capacity,
     DocumentKind,
+    DocumentStatus,
     EventType,
     FundSource,
     PartyKind,
@@ -604,6 +605,12 @@ def _document_to_sign(session: Session, agreement: Agreement, document_id: int |
     document = documents_repository.get(session, document_id)
     if document is None or document.agreement_id != agreement.id:
         raise Unprocessable.field("body.document_id", "not a document of this agreement")
+    if document.status is not DocumentStatus.READY:
+        raise Unprocessable.field(
+            "body.document_id",
+            f"document {document.id} is {document.status.value}, not ready: a convenio is "
+            "signed once rendered",
+        )
     if not documents.is_current(session, agreement, document, settings):
         raise Unprocessable.field(
             "body.document_id",

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, select
 from sqlalchemy.orm import Session
 
 from app.models import Agreement, Document
-from app.models.enums import SIGNED_STATUSES, DocumentKind, DocumentOrigin
+from app.models.enums import SIGNED_STATUSES, DocumentKind, DocumentOrigin, DocumentStatus
 
 
 def get(session: Session, document_id: int) -> Document | None:
@@ -30,14 +30,15 @@ def by_content(session: Session, agreement_id: int, sha256: str) -> Document | N
 
 
 def generated(session: Session, agreement_id: int) -> Sequence[Document]:
-    """The agreement's generated convenios, newest first (not its constancia de firmas, which
-    the service generates too)."""
+    """The agreement's generated convenios that are ready, newest first (not its constancia de
+    firmas, which the service generates too)."""
     return session.scalars(
         select(Document)
         .where(
             Document.agreement_id == agreement_id,
             Document.origin == DocumentOrigin.GENERATED,
             Document.kind != DocumentKind.CONSTANCIA,
+            Document.status == DocumentStatus.READY,
         )
         .order_by(Document.id.desc())
     ).all()
@@ -84,8 +85,9 @@ def for_verification(
     session: Session, *, sha256: str | None = None, code: str | None = None
 ) -> Document | None:
     """The document a verification refers to: by its code, or by its bytes — preferring one the
-    service generated over an upload of the same bytes."""
-    query = select(Document)
+    service generated over an upload of the same bytes. Only a ready one: a pending or failed
+    document was never issued."""
+    query = select(Document).where(Document.status == DocumentStatus.READY)
     if code is not None:
         query = query.where(Document.verification_code == code)
     else:
@@ -97,9 +99,10 @@ def for_verification(
 def page(
     session: Session, agreement_id: int, *, after: int | None, limit: int
 ) -> Sequence[Document]:
+    # Documents with their file only: a pending one is followed at its own address.
     query = (
         select(Document)
-        .where(Document.agreement_id == agreement_id)
+        .where(Document.agreement_id == agreement_id, Document.status == DocumentStatus.READY)
         .order_by(Document.id)
         .limit(limit)
     )

@@ -9,12 +9,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
 
+from app import tasks
 from app.agreements import repository as agreements
 from app.agreements.dependencies import AgreementDep
 from app.auth.dependencies import AnyRole, Writer
+from app.auth.principal import Principal
 from app.config import API_PREFIX, Settings, get_settings
-from app.db import SessionDep, WritesDep, computes, end_reading
-from app.documents import delivery, repository, service, verification
+from app.db import SessionDep, Writes, WritesDep, computes, end_reading
+from app.documents import delivery, queued, repository, service, verification
 from app.documents.blobs import staging
 from app.documents.inspection import HEADER_WINDOW
 from app.documents.runners import get_storage, inspect_runner, render_runner
@@ -30,7 +32,7 @@ from app.forms import CheckedForm, PdfUpload
 from app.idempotency import Idempotency, IdempotencyDep, respond_created
 from app.kit import sha256_of
 from app.models import Document, Template, TemplateVersion
-from app.models.enums import DocumentKind
+from app.models.enums import DocumentKind, DocumentStatus
 from app.pages import verification as pages
 from app.pagination import Page, PageDep, build_page, int_after
 from app.schemas import MAX_ID, Id, QueryText
@@ -54,6 +56,8 @@ def _read(session: Session, document: Document, settings: Settings) -> DocumentR
         kind=document.kind,
         origin=document.origin,
         title=document.title,
+        status=document.status,
+        error=document.error,
         sha256=document.sha256,
         size=document.size,
         pages=document.pages,
@@ -62,7 +66,9 @@ def _read(session: Session, document: Document, settings: Settings) -> DocumentR
         template=template,
         variant=document.variant,
         verification_code=code,
-        verification_url=service.verification_url(settings.public_url, code or document.sha256),
+        verification_url=service.verification_url(
+            settings.public_url, code or document.sha256 or ""
+        ),
         original_filename=document.original_filename,
         download_url=f"{API_PREFIX}/documents/{document.id}/pdf",
         created_at=document.created_at,
@@ -70,7 +76,12 @@ def _read(session: Session, document: Document, settings: Settings) -> DocumentR
 
 
 def _answer(
-    response: Response, idempotency: Idempotency, body: DocumentRead, *, created: bool
+    response: Response,
+    idempotency: Idempotency,
+    body: DocumentRead,
+    *,
+    created: bool,
+    status_code: int | None = None,
 ) -> DocumentRead:
     # 200 when the same inputs gave this document before: nothing was rendered or stored.
     respond_created(
@@ -78,9 +89,33 @@ def _answer(
         idempotency,
         body,
         location=f"{API_PREFIX}/documents/{body.id}",
-        status_code=201 if created else 200,
+        status_code=status_code or (201 if created else 200),
     )
     return body
+
+
+def _queue(
+    plan: service.Generation,
+    *,
+    actor: Principal,
+    writes: Writes,
+    idempotency: Idempotency,
+    response: Response,
+    settings: Settings,
+) -> DocumentRead:
+    """With a broker: the document written pending and its render queued, in one transaction —
+    a broker that cannot take the task rolls the row back (503): nothing half-created. A task
+    that runs before the commit finds no row and looks again a moment later."""
+    with writes() as recording:
+        idempotency.claim(recording)
+        document, new = queued.queue(recording, plan, actor=actor, settings=settings)
+        if new:
+            tasks.publish_render(document.id)
+        body = _read(recording, document, settings)
+        ready = document.status is DocumentStatus.READY
+        return _answer(
+            response, idempotency, body, created=False, status_code=200 if ready else 202
+        )
 
 
 @router.post(
@@ -90,6 +125,11 @@ def _answer(
         200: {
             "model": DocumentRead,
             "description": "The document already generated from the same inputs.",
+        },
+        202: {
+            "model": DocumentRead,
+            "description": "With task workers: the document, pending while a worker renders "
+            "it; `Location` is its address, to ask until its status is ready (or failed).",
         },
         **problem_responses(404, 409, 413, 415, 503),
     },
@@ -110,7 +150,9 @@ def generate_document(
     standard PDF. The same agreement content with the same template version and variant gives
     the same bytes; asking again returns the existing document (200) instead of rendering (201).
     When every render worker is busy and enough requests wait already, the answer is 503 with
-    `Retry-After`.
+    `Retry-After`. Where the service runs task workers (`CONVENIOS_BROKER_URL`), the answer is
+    202 with the document pending — its `Location` says when it is ready — and a task queue that
+    cannot be reached gets 503 with `Retry-After`, nothing created.
     """
     idempotency.replay_if_answered()
     settings = get_settings()
@@ -125,7 +167,19 @@ def generate_document(
         settings=settings,
     )
     end_reading(session)
+    if settings.broker is not None and (
+        plan.existing is None or plan.existing.status is not DocumentStatus.READY
+    ):
+        return _queue(
+            plan,
+            actor=actor,
+            writes=writes,
+            idempotency=idempotency,
+            response=response,
+            settings=settings,
+        )
     if plan.existing is not None:
+        service.check_ready(plan.existing)  # left pending or failed by workers no longer used
         with writes() as recording:
             idempotency.claim(recording)
             body = _read(recording, plan.existing, settings)
@@ -281,7 +335,7 @@ def upload_document(
 
 @router.get("/documents/{document_id}", responses=problem_responses(404))
 def get_document(principal: AnyRole, document_id: Id, session: SessionDep) -> DocumentRead:
-    """One document's record: what it is, where it came from, its SHA-256."""
+    """One document's record: what it is, where it came from, its status, its SHA-256."""
     document = service.get_document(session, document_id, principal)
     return _read(session, document, get_settings())
 
@@ -293,20 +347,24 @@ def get_document(principal: AnyRole, document_id: Id, session: SessionDep) -> Do
         200: {"content": {"application/pdf": {}}, "description": "The PDF."},
         206: {"content": {"application/pdf": {}}, "description": "The byte range asked for."},
         304: {"description": "Unchanged: the If-None-Match ETag is the document's SHA-256."},
-        **problem_responses(404, 416, 503),
+        **problem_responses(404, 409, 416, 503),
     },
 )
 def download_document(
     principal: AnyRole, document_id: Id, session: SessionDep, request: Request
 ) -> Response:
-    """Download the PDF: ETag is its SHA-256, If-None-Match gives 304, Range gives 206."""
+    """Download the PDF: ETag is its SHA-256, If-None-Match gives 304, Range gives 206.
+
+    A document still being rendered gets 409 with `Retry-After`; one that failed, 409 saying
+    why."""
     document = service.get_document(session, document_id, principal)
+    sha256 = service.check_ready(document)
     agreement = agreements.exists_by_id(session, document.agreement_id)  # the row, for its folio
     assert agreement is not None  # a document's agreement is never deleted
     return delivery.pdf_response(
         request,
         service.content(get_storage(), document),
-        sha256=document.sha256,
+        sha256=sha256,
         filename=service.filename(document, agreement.folio),
     )
 

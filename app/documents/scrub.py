@@ -43,7 +43,11 @@ def scrub(
     report = ScrubReport()
     # Rows first, then the listing: a row read here had its file stored before it committed.
     with sessions() as session:
-        rows = session.execute(select(Document.id, Document.sha256)).all()
+        rows = [
+            (id_, sha256)
+            for id_, sha256 in session.execute(select(Document.id, Document.sha256)).all()
+            if sha256 is not None  # a pending or failed document has no file to check
+        ]
     report.rows = len(rows)
     referenced = {sha256 for _, sha256 in rows}
     stored = set(storage.digests())
@@ -69,6 +73,9 @@ def missing_recent(session: Session, storage: Storage, *, newest: int = 100) -> 
     """Ids among the ``newest`` documents whose blob is not in storage (a cheap readiness check:
     a storage directory that is not mounted, or the wrong one or bucket, shows at once)."""
     rows = session.execute(
-        select(Document.id, Document.sha256).order_by(Document.id.desc()).limit(newest)
+        select(Document.id, Document.sha256)
+        .where(Document.sha256.is_not(None))  # pending and failed documents have no file
+        .order_by(Document.id.desc())
+        .limit(newest)
     ).all()
-    return [id_ for id_, sha256 in rows if not storage.exists(sha256)]
+    return [id_ for id_, sha256 in rows if sha256 is not None and not storage.exists(sha256)]

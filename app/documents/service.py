@@ -61,6 +61,7 @@ from app.models.enums import (
     AgreementStatus,
     DocumentKind,
     DocumentOrigin,
+    DocumentStatus,
     EventType,
     PdfVariant,
 )
@@ -302,7 +303,11 @@ def is_current(
 ) -> bool:
     """Whether ``document`` is the convenio generated from the agreement as it is now (the same
     template version and variant would give exactly these bytes again)."""
-    if document.origin is not DocumentOrigin.GENERATED or document.template_version_id is None:
+    if (
+        document.origin is not DocumentOrigin.GENERATED
+        or document.template_version_id is None
+        or document.status is not DocumentStatus.READY
+    ):
         return False
     version = session.get(TemplateVersion, document.template_version_id)
     if version is None or document.variant is None:
@@ -389,14 +394,21 @@ def _plan(
 
 
 def plan_generation(
-    session: Session, agreement: Agreement, request: GenerateRequest, *, settings: Settings
+    session: Session,
+    agreement: Agreement,
+    request: GenerateRequest,
+    *,
+    settings: Settings,
+    rendering: bool = False,
 ) -> Generation:
-    """What generating the agreement's convenio now takes; a 4xx when it cannot be done."""
+    """What generating the agreement's convenio now takes; a 4xx when it cannot be done.
+    ``rendering``: the job even when a document of the same inputs exists (a worker's, for the
+    pending document it renders)."""
     _check_open(agreement)
     template, version = _template_version(session, agreement, request)
     inputs = _inputs(session, agreement, version, request.variant, settings)
     plan = _plan(session, agreement, template, version, request.variant, inputs)
-    if plan.existing is not None:
+    if plan.existing is not None and not rendering:
         return plan
     context = _context(inputs, plan.verification_code, settings, draft=False)
     _check_complete(context, version)
@@ -458,6 +470,11 @@ def preview(job: PreviewJob, *, render: Runner) -> str:
     except JobError as error:
         raise _problem(error, _RENDER_PROBLEMS) from None
     return html
+
+
+def render_problem(error: JobError) -> ProblemError:
+    """What a render's failure means for the client (the problem a synchronous render gives)."""
+    return _problem(error, _RENDER_PROBLEMS)
 
 
 def render(plan: Generation, *, render: Runner) -> RenderedPdf:
@@ -673,8 +690,36 @@ class DocumentUnavailable(ProblemError):
     status, type = 503, "document-unavailable"
 
 
+class DocumentPending(Conflict):
+    type = "document-pending"
+
+
+class DocumentFailed(Conflict):
+    type = "document-failed"
+
+
+def check_ready(document: Document) -> str:
+    """The digest of a ready document's file; 409 for one still being rendered (with
+    Retry-After) or that could not be rendered (with why)."""
+    if document.status is DocumentStatus.PENDING:
+        raise DocumentPending(
+            f"Document {document.id} is being rendered; ask again in a few seconds "
+            f"(GET {API_PREFIX}/documents/{document.id} says when it is ready).",
+            headers={"Retry-After": "2"},
+        )
+    if document.status is DocumentStatus.FAILED or document.sha256 is None:
+        raise DocumentFailed(
+            f"Document {document.id} could not be rendered: {document.error}. Ask for the "
+            "convenio again once the cause is fixed."
+        )
+    return document.sha256
+
+
 def content(storage: Storage, document: Document) -> bytes:
-    """The stored bytes, checked against the digest the row records."""
+    """The stored bytes, checked against the digest the row records (409 for a document that
+    has no file: pending or failed)."""
+    check_ready(document)
+    assert document.sha256 is not None
     try:
         data = storage.read(document.sha256)
     except BlobNotFound:

@@ -89,7 +89,7 @@ def _constancia(session: Session, agreement: Agreement) -> VerifiedLink | None:
     issued = repository.constancia(session, agreement.id, agreement.signed_document_id)
     if issued is None:
         return None
-    reference = issued.verification_code or issued.sha256
+    reference = issued.verification_code or issued.sha256 or ""
     return VerifiedLink(
         sha256=issued.sha256,
         verification_code=issued.verification_code,
@@ -103,8 +103,10 @@ Embedded = Callable[[Document], list[SignatureReportRead]]
 
 def embedded_signatures(document: Document) -> list[SignatureReportRead]:
     """The signatures ``document`` carries, validated against the configured trust roots."""
+    data = content(get_storage(), document)
+    assert document.sha256 is not None  # content() refuses a document without its file
     return signature_reports(
-        content(get_storage(), document),
+        data,
         sha256=document.sha256,
         trust=configured_trust(),
         crypto=crypto_runner(),

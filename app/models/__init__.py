@@ -14,7 +14,7 @@ from app.models.base import Base
 from app.models.calendar import CalendarFeed
 from app.models.catalog import Municipality
 from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
-from app.models.document import BlobLease, Document
+from app.models.document import BlobLease, Document, ScheduledRun
 from app.models.event import Event
 from app.models.idempotency import IdempotencyRecord
 from app.models.invitation import DevicePreparation, Invitation, SigningSession
@@ -50,6 +50,7 @@ __all__ = [
     "PublicVersion",
     "Publication",
     "Representative",
+    "ScheduledRun",
     "Signature",
     "SigningSession",
     "Template",

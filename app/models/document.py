@@ -3,21 +3,31 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.models.base import Base, UTCDateTime
-from app.models.enums import DocumentKind, DocumentOrigin, PdfVariant, db_enum
+from app.models.enums import DocumentKind, DocumentOrigin, DocumentStatus, PdfVariant, db_enum
 
 
 class Document(Base):
-    """A PDF kept by its SHA-256 in storage; the row is written once and never changed.
+    """A PDF kept by its SHA-256 in storage; once ``ready`` the row is never changed.
 
     A generated document also records what produced it — the agreement version, the template
     version (none for a constancia de firmas), the variant and the digest of the exact inputs
     (`source_sha256`) — so that asking again for the same inputs returns it instead of
-    rendering again."""
+    rendering again. With a broker (`app.tasks`) a convenio's row is written ``pending`` with
+    those inputs, and a worker fills in its file's digest, size and pages (``ready``) or the
+    error that stopped it (``failed``)."""
 
     __tablename__ = "documents"
     __table_args__ = (
@@ -30,15 +40,31 @@ class Document(Base):
             " AND (template_version_id IS NOT NULL) = (kind <> 'constancia'))",
             name="generated_inputs",
         ),
+        # Only a ready document has a file; only a failed one says why it has none.
+        CheckConstraint(
+            "(status = 'ready') = (sha256 IS NOT NULL AND size IS NOT NULL AND pages IS NOT NULL)"
+            " AND (status = 'failed') = (error IS NOT NULL)",
+            name="file_when_ready",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(db_enum(DocumentKind, "document_kind"))
     origin: Mapped[DocumentOrigin] = mapped_column(db_enum(DocumentOrigin, "document_origin"))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    pages: Mapped[int] = mapped_column(Integer)
+    status: Mapped[DocumentStatus] = mapped_column(
+        db_enum(DocumentStatus, "document_status"), default=DocumentStatus.READY
+    )
+    # The file's digest, size and pages: set once ready (`file_when_ready`).
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    # Why a failed document has no file (a technical message, never a stack trace).
+    error: Mapped[str | None] = mapped_column(Text)
+    # A pending document's render: the attempts begun (claimed by a worker or queued again by
+    # the sweep), and until when the worker that claimed it last may still be rendering it.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     media_type: Mapped[str] = mapped_column(String(100))
     # The agreement's version when the document was generated or uploaded.
     agreement_version: Mapped[int] = mapped_column(Integer)
@@ -66,3 +92,13 @@ class BlobLease(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduledRun(Base):
+    """When a periodic job (the sweep, the deliveries) last started: the process that moves
+    ``last_started_at`` forward runs it, the others — API replicas, workers — skip the period."""
+
+    __tablename__ = "scheduled_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_started_at: Mapped[datetime] = mapped_column(UTCDateTime)

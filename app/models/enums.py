@@ -197,6 +197,15 @@ class ClassifiedPart(StrEnum):
     ANNEX = "annex"
 
 
+class DocumentStatus(StrEnum):
+    """Whether a document's file exists: ``pending`` while a worker renders it (with a broker),
+    ``failed`` when it could not be rendered, ``ready`` once its file is stored."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class DocumentOrigin(StrEnum):
     GENERATED = "generated"
     UPLOADED = "uploaded"

@@ -10,12 +10,13 @@ constancias are rendered after its transaction, never inside it (`issue_constanc
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import anyio
 from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session
 
+from app import periodic
 from app.agreements import service as agreements
 from app.agreements.schemas import TransitionRequest
 from app.audit import service as audit
@@ -243,12 +244,24 @@ def sweep_now(engine: Engine, settings: Settings) -> SweepReport:
     return report
 
 
+def sweep_if_due(engine: Engine, settings: Settings) -> SweepReport | None:
+    """The sweep, if no process (another replica, a worker) has run it this period."""
+    period = timedelta(minutes=settings.sweep_interval_minutes)
+    if not periodic.claim(session_factory(engine, write=True), "sweep", period):
+        return None
+    return sweep_now(engine, settings)
+
+
 async def sweep_periodically(engine: Engine, settings: Settings) -> None:
-    """Inside `convenios serve`: sweep at start-up and then every `sweep_interval_minutes`.
-    A failed sweep is logged and tried again next time; it never stops the server."""
+    """Inside `convenios serve`: sweep at start-up and then every `sweep_interval_minutes`,
+    once per period across all the replicas. A failed sweep is logged and tried again next
+    time; it never stops the server."""
     while True:
         try:
-            report = await anyio.to_thread.run_sync(sweep_now, engine, settings)
+            report = await anyio.to_thread.run_sync(sweep_if_due, engine, settings)
+            if report is None:
+                await anyio.sleep(settings.sweep_interval_minutes * 60)
+                continue
             logger.info(
                 "sweep: %d overdue, %d expired, %d renewed, %d reminders, %d constancias, "
                 "%d reminders to sign",

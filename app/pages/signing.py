@@ -262,7 +262,7 @@ def _signing_page(
             view=view,
             methods=METHODS,
             verification=documents.verification_url(
-                settings.public_url, view.document.verification_code or view.document.sha256
+                settings.public_url, view.document.verification_code or view.document.sha256 or ""
             ),
         )
     if view.waiting_for:

@@ -404,19 +404,20 @@ def decline_signature(
     return body
 
 
-@router.get("/documents/{document_id}/signatures", responses=problem_responses(404, 503))
+@router.get("/documents/{document_id}/signatures", responses=problem_responses(404, 409, 503))
 def document_signatures(actor: AnyRole, document_id: Id, session: SessionDep) -> DocumentSignatures:
     """The signatures embedded in a PDF, each validated against the configured trust roots:
     signer, RFC, certificate, time, intact, covering the document, trusted, timestamp."""
     document = documents.get_document(session, document_id, actor)
+    sha256 = documents.check_ready(document)
     trust = configured_trust()
     return DocumentSignatures(
         document_id=document.id,
-        sha256=document.sha256,
+        sha256=sha256,
         trust_configured=bool(trust.roots),
         signatures=verification.reports(
             documents.content(get_storage(), document),
-            sha256=document.sha256,
+            sha256=sha256,
             trust=trust,
             crypto=crypto_runner(),
         ),

@@ -286,7 +286,13 @@ def _document(signing: Signing) -> Document:
     document_id = signing.signature.document_id or signing.agreement.signing_document_id
     document = documents_repository.get(signing.session, document_id) if document_id else None
     assert document is not None  # fixed on entering in_signature, never deleted
+    documents.check_ready(document)  # it was ready on entering in_signature: never 409
     return document
+
+
+def _signed_sha256(signing: Signing) -> str:
+    """The SHA-256 of the document to sign."""
+    return documents.check_ready(_document(signing))
 
 
 def _round(signing: Signing) -> tuple[Any, ...]:
@@ -342,7 +348,7 @@ class Electronic:
 
     def prepare(self, signing: Signing) -> Prepared:
         document = _document(signing)
-        if self.document_sha256.lower() != document.sha256:
+        if self.document_sha256.lower() != documents.check_ready(document):
             raise Unprocessable.field(
                 "body.document_sha256",
                 f"is not the SHA-256 of the document to sign ({document.sha256}); download it "
@@ -353,7 +359,7 @@ class Electronic:
     def record(
         self, signing: Signing, prepared: Prepared, files: list[Staged], stage: Staging
     ) -> Signature:
-        return _signed(signing, self.method, signed_sha256=_document(signing).sha256, evidence=None)
+        return _signed(signing, self.method, signed_sha256=_signed_sha256(signing), evidence=None)
 
 
 @dataclass(frozen=True)
@@ -389,7 +395,7 @@ class Autografa:
             actor=signing.actor,
         )
         return _signed(
-            signing, self.method, signed_sha256=_document(signing).sha256, evidence=evidence
+            signing, self.method, signed_sha256=_signed_sha256(signing), evidence=evidence
         )
 
 
@@ -455,6 +461,7 @@ class PadesCredentials:
         except JobError as error:
             raise pades_problem(error) from None
         certificate_matches(signing.signature.representative, signed.report.signer)
+        assert base.pages is not None  # documents.content() refused one without its file
         return Prepared(files=(PreparedFile(signed.pdf, base.pages),), report=signed.report)
 
     def record(
@@ -727,7 +734,7 @@ def _keep_pades(signing: Signing, prepared: Prepared, file: Staged, stage: Stagi
     return _signed(
         signing,
         SignatureMethod.PADES,
-        signed_sha256=_document(signing).sha256,
+        signed_sha256=_signed_sha256(signing),
         evidence=evidence,
         certificate=certificate,
     )

@@ -306,6 +306,6 @@ def read_public_version(folio: Folio, session: SessionDep, request: Request) -> 
     return delivery.pdf_response(
         request,
         documents.content(get_storage(), document),
-        sha256=document.sha256,
+        sha256=documents.check_ready(document),
         filename=f"version-publica-{agreement.folio}.pdf",
     )
