@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app import migrations
+from app import cli, migrations
+from app.config import PROJECT_ROOT
 from app.db import make_engine
 from app.main import create_app
 from app.models import ApiKey, Municipality
@@ -247,7 +248,6 @@ def test_serve_believes_forwarded_addresses_from_the_trusted_proxies_alone(
     proxies `CONVENIOS_TRUSTED_PROXIES` names, from nobody by default."""
     import uvicorn
 
-    from app import cli
     from app.config import get_settings
 
     served: list[dict[str, object]] = []
@@ -272,3 +272,20 @@ def test_serve_believes_forwarded_addresses_from_the_trusted_proxies_alone(
     assert done.returncode == 2
     assert done.stderr.startswith("convenios: CONVENIOS_TRUSTED_PROXIES:")
     assert "'the load balancer' is not an IP address or network" in done.stderr
+
+
+def test_every_process_of_the_procfile_is_a_command_of_convenios() -> None:
+    """The deployment guide's process file starts what `convenios` serves, with the options
+    each command takes (the variables of the line are the platform's)."""
+    lines = [
+        line
+        for line in (PROJECT_ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    processes = dict(line.split(": ", 1) for line in lines)
+    assert set(processes) == {"release", "web", "worker"}
+    for command in processes.values():
+        program, *arguments = re.sub(r"\$\{(\w+):-([^}]*)\}", r"\2", command).split()
+        assert program == "convenios"
+        parsed = cli.build_parser().parse_args(arguments)
+        assert parsed.command == arguments[0]
