@@ -1,6 +1,7 @@
 """The ``convenios`` command: serve, worker, migrate, apikey, catalog, sweep, storage, demo-pki."""
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -47,6 +48,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    # As many render processes as tasks taken at once: any more would sit idle, each holding
+    # WeasyPrint in memory.
+    os.environ["CONVENIOS_RENDER_WORKERS"] = str(args.concurrency)
+    get_settings.cache_clear()
     if get_settings().broker is None:
         print(
             "convenios: CONVENIOS_BROKER_URL is not set: without a broker `convenios serve` "
@@ -209,6 +214,13 @@ def demo_pki(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tasks(text: str) -> int:
+    """How many tasks a worker takes at once: 1 to 64, as render processes may be."""
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError("a whole number from 1 to 64")
+    return int(text)
+
+
 def _day(text: str) -> date:
     """A date given on the command line, held to the same rule as the API's dates."""
     try:
@@ -236,9 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument(
         "--concurrency",
-        type=int,
+        type=_tasks,
         default=1,
-        help="tasks at once (default 1; each render runs in a capped child process of its own)",
+        help="tasks at once (default 1), and as many render processes, each capped",
     )
     command.set_defaults(run=worker)
 

@@ -289,3 +289,9 @@ def test_every_process_of_the_procfile_is_a_command_of_convenios() -> None:
         assert program == "convenios"
         parsed = cli.build_parser().parse_args(arguments)
         assert parsed.command == arguments[0]
+
+
+@pytest.mark.parametrize("concurrency", ["0", "-1", "65", "two"])
+def test_a_worker_takes_one_to_sixty_four_tasks_at_once(concurrency: str) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["worker", "--concurrency", concurrency])
