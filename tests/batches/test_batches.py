@@ -4,8 +4,12 @@ agreement."""
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +17,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import service as keys_service
+from app.auth.principal import operator
 from app.batches import repository, service
+from app.catalog import service as catalog
 from app.config import get_settings
-from app.documents.rendering import RenderJob, TooManyPages
+from app.db import make_engine
+from app.documents.rendering import RenderedPdf, RenderJob, TooManyPages
 from app.documents.runners import get_storage, render_runner
+from app.documents.samples import one_page_pdf
 from app.documents.workers import WorkersBusy
+from app.main import create_app
 from app.models import Agreement, AuditEvent, Batch, BatchItem, Municipality, Party
-from app.models.enums import BatchItemStatus
+from app.models.enums import BatchItemStatus, Role
+from app.templates import service as templates
 from tests.clock import TestClock
-from tests.conftest import Keys
+from tests.conftest import INEGI_CSV, Keys
+from tests.databases import drop_database, new_database
 from tests.factories import API, estado, ok, representative
 
 # Baja California Sur: the test keeps three of its municipios in the catalog.
@@ -408,3 +420,80 @@ def test_an_item_no_render_worker_could_take_waits_and_is_made_later(
     clock.advance(service.RETRY_AFTER + timedelta(seconds=1))
     assert run(sessions).done == 1
     assert count(db, Agreement) == 1
+
+
+def test_convenios_batch_run_makes_what_is_pending(backend: str, tmp_path: Path) -> None:
+    """The operator's command, in a process of its own, on a database of its own."""
+    url = new_database(backend, tmp_path)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            catalog.import_catalog(
+                session=session, text=INEGI_CSV.read_text(encoding="utf-8"), actor=operator("t")
+            )
+            templates.sync_shipped(session, operator("t"))
+        with Session(engine) as session, session.begin():
+            _, key = keys_service.create_key(
+                session=session,
+                name="t",
+                role=Role.LEGAL,
+                representative_id=None,
+                actor=operator("t"),
+            )
+        legal = {"Authorization": f"Bearer {key}"}
+        with TestClient(create_app(engine)) as client:
+            made = {"party": estado(client, legal, inegi_code=STATE, name="Gobierno de BCS")}
+            made["representative"] = representative(client, legal, made["party"]["id"])
+            payload = body(made, codes=["03009"])
+            accepted = ok(client.post(f"{API}/batches", json=payload, headers=legal), 202)
+            env = {**os.environ, "CONVENIOS_DATABASE_URL": url}
+            command = [str(Path(sys.executable).parent / "convenios"), "batch", "run"]
+            done = subprocess.run(
+                command, capture_output=True, text=True, env=env, timeout=120, check=False
+            )
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.startswith("1 items done, 0 failed")
+            batch = ok(client.get(f"{API}/batches/{accepted['id']}", headers=legal))
+            assert (batch["status"], batch["done"]) == ("finished", 1)
+            zipped = client.get(batch["documents_url"], headers=legal)
+            assert zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()[0].endswith(" Loreto.pdf")
+    finally:
+        engine.dispose()
+        drop_database(backend, url)
+
+
+@pytest.mark.slow
+def test_a_batch_of_every_municipio_with_one_that_fails(
+    client: TestClient,
+    keys: Keys,
+    db: Session,
+    sessions: sessionmaker[Session],
+    gobierno: dict[str, Any],
+) -> None:
+    """The fault of issue 15: 2,478 municipios, one of which cannot be rendered — the others
+    finish, and the failure is named. (Renders stand in with a one-page PDF each: what is
+    tested is the batch, at the catalog's whole size, not WeasyPrint.)"""
+    codes = list(db.scalars(select(Municipality.code).order_by(Municipality.code)))
+    assert len(codes) == 2478
+    payload = body(gobierno, codes=codes)
+    accepted = ok(client.post(f"{API}/batches", json=payload, headers=keys.legal), 202)
+    assert accepted["total"] == 2478
+
+    def render(job: RenderJob) -> RenderedPdf:
+        title = str(job.context["agreement"]["title"])
+        if title.endswith("con Santa María del Tule"):
+            raise TooManyPages("the document has 301 pages; at most 300 are allowed")
+        return RenderedPdf(one_page_pdf(title), 1)
+
+    report = run(sessions, render)
+    assert (report.done, report.failed) == (2477, 1)
+    batch = ok(client.get(f"{API}/batches/{accepted['id']}", headers=keys.viewer))
+    assert (batch["status"], batch["done"], batch["failed"]) == ("finished", 2477, 1)
+    assert [(f["municipality_code"], f["municipio"]) for f in batch["failures"]] == [
+        ("20409", "Santa María del Tule")
+    ]
+    assert count(db, Agreement) == 2478  # the one that failed has its agreement, as a draft
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(batch["documents_url"], headers=keys.viewer).content)
+    )
+    assert len(archive.namelist()) == len(set(archive.namelist())) == 2477
