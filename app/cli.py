@@ -1,4 +1,5 @@
-"""The ``convenios`` command: serve, worker, migrate, apikey, catalog, sweep, storage, demo-pki."""
+"""The ``convenios`` command: serve, worker, migrate, apikey, catalog, sweep, batch, storage,
+demo-pki."""
 
 import argparse
 import os
@@ -191,6 +192,31 @@ def sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def batch_run(args: argparse.Namespace) -> int:
+    from app.batches import service as batches
+    from app.documents.runners import render_runner
+
+    settings = get_settings()
+
+    def progress(report: "batches.RunReport") -> None:
+        if report.processed % 50 == 0:
+            print(f"{report.done} done, {report.failed} failed so far", file=sys.stderr)
+
+    report = batches.run_pending(
+        session_factory(get_engine(), write=True),
+        settings=settings,
+        storage=get_storage(settings),
+        render=lambda job: render_runner()(job),
+        batch_id=args.id,
+        progress=progress,
+    )
+    print(
+        f"{report.done} items done, {report.failed} failed, {report.later} left to retry "
+        "(the render workers busy, or the store unreachable)"
+    )
+    return 0
+
+
 def demo_pki(args: argparse.Namespace) -> int:
     from app.schemas import PersonRFC
     from app.signatures.demo_pki import DEMO_PASSWORD, write_demo
@@ -296,6 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=_day, help="the day to sweep for, YYYY-MM-DD (default: today)"
     )
     command.set_defaults(run=sweep)
+
+    batch = commands.add_parser("batch", help="batches of convenios (POST /batches)")
+    batch_commands = batch.add_subparsers(dest="batch_command", required=True)
+    command = batch_commands.add_parser(
+        "run",
+        help="make the pending items of every batch (or of one) until none is left: what a "
+        "cron job or an operator runs when `serve` does not (CONVENIOS_BATCH_INTERVAL_SECONDS=0)",
+    )
+    command.add_argument("--id", type=int, help="only the items of this batch")
+    command.set_defaults(run=batch_run)
 
     command = commands.add_parser(
         "demo-pki",

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # (0 leaves it to `convenios sweep`); each attempt may take this long; a failed one is
     # tried again after the retry delay, four times longer after each failure, up to a day.
     delivery_interval_seconds: int = Field(default=30, ge=0, le=24 * 60 * 60)
+    # Batches (`POST /batches`): `convenios serve` looks for items to make this often when it
+    # has none in hand (0 leaves them to `convenios batch run`, or to workers).
+    batch_interval_seconds: int = Field(default=2, ge=0, le=24 * 60 * 60)
     delivery_timeout_seconds: float = Field(default=10, gt=0, le=120)
     delivery_retry_seconds: int = Field(default=60, ge=1, le=24 * 60 * 60)
     delivery_max_attempts: int = Field(default=6, ge=1, le=20)

@@ -18,6 +18,8 @@ from app.agreements.router import router as agreements_router
 from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.batches.router import router as batches_router
+from app.batches.scheduled import process_periodically
 from app.calendar.router import public_router as calendar_feed_router
 from app.calendar.router import router as calendar_router
 from app.catalog.router import router as catalog_router
@@ -88,9 +90,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The served application sweeps and delivers events by itself — unless task workers
-        # do (a broker is configured); one built around a given engine (tests, benchmarks,
-        # scripts) does so only when told to.
+        # The served application sweeps, delivers events and makes batches by itself — unless
+        # task workers do (a broker is configured); one built around a given engine (tests,
+        # benchmarks, scripts) does so only when told to.
         served = engine is None and settings.broker is None
         hide_links()  # after the server has set up its loggers
         async with anyio.create_task_group() as tasks:
@@ -98,6 +100,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 tasks.start_soon(sweep_periodically, app.state.engine, settings)
             if served and settings.delivery_interval_seconds > 0:
                 tasks.start_soon(dispatch_periodically, app.state.engine, settings)
+            if served and settings.batch_interval_seconds > 0:
+                tasks.start_soon(process_periodically, app.state.engine, settings)
             yield
             tasks.cancel_scope.cancel()
         if engine is None:
@@ -149,6 +153,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         auth_router,
         parties_router,
         agreements_router,
+        batches_router,
         templates_router,
         documents_router,
         signatures_router,

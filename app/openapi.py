@@ -105,7 +105,7 @@ def _header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
 
-LOCATION = _header("Where the resource created is read.")
+LOCATION = _header("Where the resource created (or accepted, to be made) is read.")
 ETAG = _header("The version read: send it back as `If-Match` to change this very version.")
 PDF_ETAG = _header("The file's SHA-256, quoted: `If-None-Match` with it gets 304.")
 RETRY_AFTER = _header("Seconds to wait before trying again.")
@@ -127,7 +127,7 @@ def _declare_headers(paths: dict[str, Any], versioned: set[str]) -> None:
                 headers: dict[str, Any] = {}
                 content = response.get("content", {})
                 reference = content.get("application/json", {}).get("schema", {}).get("$ref")
-                if status == "201":
+                if status in ("201", "202"):
                     headers["Location"] = LOCATION
                 if status in ("200", "201") and reference in versioned:
                     headers["ETag"] = ETAG

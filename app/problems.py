@@ -23,6 +23,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "agreement-frozen": "409: the content is fixed; a convenio modificatorio changes it.",
     "concurrent-update": "409: another request changed the object meanwhile; read it and retry.",
     "agreement-changed": "409: the agreement changed while its document was being rendered.",
+    "batch-running": "409: the batch is still running; its ZIP comes once it has finished.",
     "not-ready": "503: the database or the storage is not available.",
     "workers-busy": "503: every worker is busy and enough jobs wait; retry after `Retry-After`.",
     "storage-lease-lapsed": "503: a file took too long to store; retry.",

@@ -22,6 +22,7 @@ from celery import Celery, Task
 from kombu.exceptions import OperationalError
 
 from app import clock, periodic
+from app.batches.scheduled import process_until
 from app.config import Settings, get_settings
 from app.db import get_engine, session_factory
 from app.documents import queued
@@ -177,8 +178,14 @@ def run_worker(*, concurrency: int) -> int:
     """`convenios worker`: take tasks from the broker, and run the periodic jobs."""
     settings = get_settings()
     stop = threading.Event()
-    loop = threading.Thread(target=run_periodic, args=(settings, stop), daemon=True)
-    loop.start()
+    loops = [threading.Thread(target=run_periodic, args=(settings, stop), daemon=True)]
+    if settings.batch_interval_seconds > 0:
+        loops += [
+            threading.Thread(target=process_until, args=(stop, get_engine(), settings), daemon=True)
+            for _ in range(concurrency)
+        ]
+    for loop in loops:
+        loop.start()
     try:
         # Threads: the work itself runs in the capped child processes of the render pool.
         celery_app(settings).worker_main(

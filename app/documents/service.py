@@ -58,6 +58,7 @@ from app.events.service import emit
 from app.kit import canonical_json
 from app.models import Agreement, Document, Template, TemplateVersion
 from app.models.enums import (
+    AgreementKind,
     AgreementStatus,
     DocumentKind,
     DocumentOrigin,
@@ -117,7 +118,15 @@ class GenerateRequest:
 def _template_version(
     session: Session, agreement: Agreement, request: GenerateRequest
 ) -> tuple[Template, TemplateVersion]:
-    key = request.template or templates.key_for(agreement.kind)
+    return resolve_template(session, agreement.kind, request)
+
+
+def resolve_template(
+    session: Session, kind: AgreementKind, request: GenerateRequest
+) -> tuple[Template, TemplateVersion]:
+    """The template version ``request`` names for an agreement of ``kind`` (by default the
+    template for its kind, in its newest version); 404 for one named that does not exist."""
+    key = request.template or templates.key_for(kind)
     try:
         template = templates.get_template(session, key)
     except NotFound as missing:

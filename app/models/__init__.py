@@ -11,6 +11,7 @@ from app.models.agreement import (
 from app.models.apikey import ApiKey
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.batch import Batch, BatchItem
 from app.models.calendar import CalendarFeed
 from app.models.catalog import Municipality
 from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
@@ -33,6 +34,8 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "Batch",
+    "BatchItem",
     "BlobLease",
     "CalendarFeed",
     "Classification",

@@ -294,6 +294,19 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class BatchStatus(StrEnum):
+    """A batch is running while any of its items is pending."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class BatchItemStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
 def db_enum(enum: type[StrEnum], name: str) -> Enum:
     """A portable enum column: VARCHAR plus a CHECK constraint, alike on SQLite and PostgreSQL."""
     return Enum(

@@ -16,10 +16,12 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from pypdf import PdfWriter
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
+from app.batches import service as batches
 from app.config import get_settings
+from app.documents.runners import get_storage, render_runner
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.events.dispatch import fan_out
 from app.models import Delivery
@@ -165,6 +167,11 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN_ONLY,
     ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend"): ADMIN_ONLY,
     ("POST", f"{API}/webhooks/{{webhook_id}}/test"): ADMIN_ONLY,
+    ("POST", f"{API}/batches"): WRITER,
+    ("GET", f"{API}/batches"): READER,
+    ("GET", f"{API}/batches/{{batch_id}}"): READER,
+    ("GET", f"{API}/batches/{{batch_id}}/items"): READER,
+    ("GET", f"{API}/batches/{{batch_id}}/documents.zip"): READER,
     ("GET", f"{API}/email-deliveries"): ADMIN_ONLY,
     ("GET", f"{API}/email-deliveries/{{email_delivery_id}}"): ADMIN_ONLY,
     ("POST", f"{API}/email-deliveries/{{email_delivery_id}}/resend"): ADMIN_ONLY,
@@ -208,7 +215,7 @@ class World:
 
 
 @pytest.fixture
-def world(client: TestClient, keys: Keys, db: Session) -> World:
+def world(client: TestClient, keys: Keys, db: Session, sessions: sessionmaker[Session]) -> World:
     created_a = agreement(client, keys.legal)
     created_b = agreement(client, keys.legal)
     # Their municipios' cabildos authorise them first: that is part of their text.
@@ -276,7 +283,35 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
         ok(client.post(f"{url}/{made['id']}/publish", headers=keys.legal))
         return str(signed["folio"])
 
+    def batch() -> int:
+        """A finished batch: the convenio of A's estado with A's municipio."""
+        link = created_a["parties"][1]
+        body = {
+            "title": "Convenio de colaboración con {municipio}",
+            "kind": "colaboracion",
+            "objective": "Colaborar en materia de gobierno digital.",
+            "clauses": [{"title": "OBJETO", "text": "El presente convenio tiene por objeto…"}],
+            "effective_date": days_from_today(0),
+            "parties": [
+                {
+                    "party_id": link["party"]["id"],
+                    "role": "EL ESTADO",
+                    "signatories": [
+                        {"representative_id": link["signatories"][0]["representative_id"]}
+                    ],
+                }
+            ],
+            "municipios": {"codes": ["15104"]},  # A's municipio (tests.factories)
+        }
+        made = ok(client.post(f"{API}/batches", json=body, headers=keys.legal), 202)
+        settings = get_settings()
+        batches.run_pending(
+            sessions, settings=settings, storage=get_storage(settings), render=render_runner()
+        )
+        return int(made["id"])
+
     folio = public_version()
+    batch_id = batch()
     # The matrix revokes one feed (DELETE) and reads the other (GET) with every caller.
     revoked, (_, secret) = feed()[0], feed()
     # A webhook (on a public address, never called) with the deliveries of what follows.
@@ -330,6 +365,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "classification_id": 1,
             "version_id": 1,
             "folio": folio,
+            "batch_id": batch_id,
         },
         ids_b={
             "agreement_id": created_b["id"],
@@ -350,6 +386,7 @@ def world(client: TestClient, keys: Keys, db: Session) -> World:
             "classification_id": 1,
             "version_id": 1,
             "folio": folio,
+            "batch_id": batch_id,
         },
     )
 
@@ -530,7 +567,11 @@ def test_a_signatory_lists_only_the_agreements_it_signs(
     listed_all = ok(client.get(everything_url, headers=keys.admin))["items"]
     everything = {a["id"] for a in listed_all}
     published = {a["id"] for a in listed_all if a["folio"] == world.ids["folio"]}
+    batch_items = f"{API}/batches/{world.ids['batch_id']}/items"
+    # The batch's agreement names A's municipio, for which nobody signs yet.
+    batched = {i["agreement_id"] for i in ok(client.get(batch_items, headers=keys.admin))["items"]}
     assert everything == {
+        *batched,
         own,
         second["id"],
         world.ids_b["agreement_id"],
