@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: bench-memory bench-read bench-search openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
+.PHONY: bench-batch bench-memory bench-read bench-search openapi-examples sample run test test-dates test-dates-ahead test-dates-new-year install install-dev system-deps test-system-deps migrate check-migrations lint typecheck lock bench clean
 
 run: $(VENV)/.installed system-deps
 	$(BIN)/convenios migrate
@@ -107,10 +107,15 @@ bench-read: $(VENV)/.installed-dev
 	$(BIN)/python bench/read.py
 
 # The peak memory of an idle `convenios serve` (goal: at most 150 MB) on a scratch SQLite
-# database, after a health check, a readiness check and one list of agreements: writes
-# bench/results/memory.json.
+# database, after a health check, a readiness check and one list of agreements, and of a
+# worker rendering a 40-page convenio (at most 400 MB): writes bench/results/memory.json.
 bench-memory: $(VENV)/.installed-dev
 	$(BIN)/python bench/memory.py
+
+# A batch of Oaxaca's 570 municipios (STATE=06: Colima's ten) made by one worker, then two,
+# behind two API replicas on PostgreSQL, SeaweedFS and Redis: writes bench/results/batch.json.
+bench-batch: $(VENV)/.installed-dev
+	$(BIN)/python bench/batch.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/render.py
