@@ -21,6 +21,8 @@ async def process_periodically(engine: Engine, settings: Settings) -> None:
     """Make every claimable item, one at a time; wait when there is none. A failure is logged
     and never stops the server."""
     sessions = session_factory(engine, write=True)
+    # Looking for work takes no write lock: an idle server looks every few seconds.
+    reads = session_factory(engine, write=False)
     while True:
         try:
             # One item per thread hop: a shutdown waits for the item in hand, not the batch.
@@ -32,6 +34,7 @@ async def process_periodically(engine: Engine, settings: Settings) -> None:
                     storage=get_storage(settings),
                     # The pool only when there is something to render.
                     render=lambda job: render_runner()(job),
+                    reads=reads,
                 )
             )
         except Exception:
