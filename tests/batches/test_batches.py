@@ -236,6 +236,10 @@ def test_one_item_that_fails_is_named_and_the_others_finish(
         io.BytesIO(client.get(batch["documents_url"], headers=keys.legal).content)
     )
     assert [name.split(" ", 1)[1] for name in archive.namelist()] == ["La Paz.pdf"]
+    generic = {**keys.legal, "Accept": "application/octet-stream"}
+    as_bytes = client.get(batch["documents_url"], headers=generic)
+    assert as_bytes.headers["content-type"] == "application/octet-stream"
+    assert zipfile.ZipFile(io.BytesIO(as_bytes.content)).namelist() == archive.namelist()
 
 
 def test_refused_batches_create_nothing(
