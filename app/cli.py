@@ -209,6 +209,7 @@ def batch_run(args: argparse.Namespace) -> int:
         render=lambda job: render_runner()(job),
         batch_id=args.id,
         progress=progress,
+        reads=session_factory(get_engine(), write=False),
     )
     print(
         f"{report.done} items done, {report.failed} failed, {report.later} left to retry "

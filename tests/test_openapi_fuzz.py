@@ -303,6 +303,30 @@ def _steer_agreement(body: dict[str, Any], seeded: tuple[int, int] | None) -> No
             renewal.pop("months", None)
 
 
+def _steer_batch(body: dict[str, Any]) -> None:
+    """A batch: its common content steered as an agreement's, for one municipio of the
+    catalog that is none of the seeded parties, in a place among the parties it can take."""
+    _steer_agreement(body, None)
+    slot = body.get("municipios")
+    if not isinstance(slot, dict):
+        return
+    slot.pop("state", None)
+    slot["codes"] = ["03001"]
+    slot.pop("contributions", None)  # within the amount, in its currency: left out
+    slot["role"] = f"M{slot.get('role', '')}"[:120]
+    # Text is taken stripped: a declaration of blanks alone is an empty one (the document's
+    # `minLength` counts the blanks; the same holds for an agreement's).
+    declarations = slot.get("declarations")
+    if isinstance(declarations, list):
+        slot["declarations"] = [d for d in declarations if not isinstance(d, str) or d.strip()]
+    parties = body.get("parties") or []
+    if isinstance(slot.get("position"), int | float):  # 5.0 is an integer to JSON
+        slot["position"] = min(int(slot["position"]), len(parties))
+    for name in ("title", "objective"):  # the catalog's name may not fit a text at its limit
+        if isinstance(body.get(name), str):
+            body[name] = body[name].replace("{municipio}", "") or "Convenio"
+
+
 def _steer_authorization(case: Case, body: dict[str, Any]) -> None:
     """A vote of a cabildo that could have authorised it: party 1, the municipio, before today
     and within its members."""
@@ -493,6 +517,8 @@ def _steer(case: Case, target: Target) -> None:
             body.pop("document_id", None)
     elif path.endswith(("/agreements", "/agreements/{agreement_id}")):
         _steer_agreement(body, _seeded(case))
+    elif path.endswith("/batches"):
+        _steer_batch(body)
     elif path.endswith("/authorization"):
         _steer_authorization(case, body)
     elif path.endswith("/agreements/{agreement_id}/signatures"):

@@ -4,7 +4,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import Reader, Writer
@@ -23,6 +23,8 @@ from app.schemas import Id
 router = APIRouter(prefix="/batches", tags=["batches"], responses=problem_responses(401, 403, 422))
 
 _CHUNK = 1 << 16
+_ZIP = "application/zip"
+_GENERIC = "application/octet-stream"
 
 
 @router.post("", status_code=202, responses=problem_responses(404, 409, 413, 415))
@@ -104,17 +106,21 @@ def _chunks(file: IO[bytes]) -> Iterator[bytes]:
     response_class=Response,
     responses={
         200: {
-            "content": {"application/zip": {}},
+            # The same bytes as generic ones too, which generated clients take as a file.
+            "content": {_ZIP: {}, _GENERIC: {}},
             "description": "The PDFs, each named `<folio> <municipio>.pdf`.",
         },
         **problem_responses(404, 409, 503),
     },
 )
-def download_batch_documents(_: Reader, batch_id: Id, session: SessionDep) -> Response:
+def download_batch_documents(
+    _: Reader, batch_id: Id, session: SessionDep, request: Request
+) -> Response:
     """The convenio PDFs of a finished batch's municipios done, in one ZIP.
 
     409 while the batch is running (it says how many are pending): the ZIP is of a finished
     batch, so that a download is never taken for the whole batch when it is not."""
+    accept = request.headers.get("accept", "")
     entries = service.zip_entries(session, service.get_batch(session, batch_id))
     end_reading(session)  # the files are read with no transaction open
     out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response, once sent
@@ -126,7 +132,8 @@ def download_batch_documents(_: Reader, batch_id: Id, session: SessionDep) -> Re
         raise
     return StreamingResponse(
         _chunks(out),
-        media_type="application/zip",
+        # `application/zip`, or generic bytes to a client that asks only for those.
+        media_type=_GENERIC if _GENERIC in accept and _ZIP not in accept else _ZIP,
         headers={
             "Content-Disposition": f'attachment; filename="convenios-lote-{batch_id}.zip"',
             "Content-Length": str(size),

@@ -19,7 +19,9 @@ from app.documents.runners import get_storage, render_runner
 logger = logging.getLogger("convenios.batches")
 
 
-def _step(sessions: sessionmaker[Session], settings: Settings) -> bool:
+def _step(
+    sessions: sessionmaker[Session], reads: sessionmaker[Session], settings: Settings
+) -> bool:
     """Make the next claimable item; whether there was one. A failure is logged, never raised:
     it must not stop the server or the worker."""
     try:
@@ -29,6 +31,7 @@ def _step(sessions: sessionmaker[Session], settings: Settings) -> bool:
             storage=get_storage(settings),
             # The pool only when there is something to render.
             render=lambda job: render_runner()(job),
+            reads=reads,
         )
     except Exception:
         logger.exception("batches: processing failed; trying again shortly")
@@ -38,9 +41,11 @@ def _step(sessions: sessionmaker[Session], settings: Settings) -> bool:
 async def process_periodically(engine: Engine, settings: Settings) -> None:
     """Inside `convenios serve`: every claimable item, one at a time; a wait when none is left."""
     sessions = session_factory(engine, write=True)
+    # Looking for work takes no write lock: an idle server looks every few seconds.
+    reads = session_factory(engine, write=False)
     while True:
         # One item per thread hop: a shutdown waits for the item in hand, not the batch.
-        if not await anyio.to_thread.run_sync(_step, sessions, settings):
+        if not await anyio.to_thread.run_sync(_step, sessions, reads, settings):
             await anyio.sleep(settings.batch_interval_seconds)
 
 
@@ -49,6 +54,8 @@ def process_until(stop: threading.Event, engine: Engine, settings: Settings) -> 
     each task the worker takes at once: items until ``stop`` is set. Items are claimed in the
     database, so any number of workers make a batch together, each item once."""
     sessions = session_factory(engine, write=True)
+    # Looking for work takes no write lock.
+    reads = session_factory(engine, write=False)
     while not stop.is_set():
-        if not _step(sessions, settings):
+        if not _step(sessions, reads, settings):
             stop.wait(settings.batch_interval_seconds)

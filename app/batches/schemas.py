@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.agreements.schemas import (
+    _UNIQUE,
     AgreementCreate,
     AgreementPartyInput,
     Amount,
@@ -132,7 +133,7 @@ class BatchCreate(CreateSchema):
     initiative: InitiativeNumber | None = Field(
         default=None, description="Initiative of the Declaración de Tlalnepantla (4 or 6)."
     )
-    topics: list[Topic] = Field(default_factory=list, max_length=20)
+    topics: list[Topic] = Field(default_factory=list, max_length=20, json_schema_extra=_UNIQUE)
     objective: Objective = Field(description="The agreements' objective." + _PLACEHOLDER_NOTE)
     follow_up_unit: FollowUpUnit | None = None
     parties: list[AgreementPartyInput] = Field(

@@ -467,15 +467,18 @@ class RunReport:
         return self.done + self.failed + self.later
 
 
-def next_item(sessions: sessionmaker[Session], batch_id: int | None = None) -> int | None:
+def next_item(reads: sessionmaker[Session], batch_id: int | None = None) -> int | None:
     """The next item a worker could claim now, if any."""
-    with sessions() as session, session.begin():
+    with reads() as session, session.begin():
         return repository.next_claimable(session, now=clock.now(), batch_id=batch_id)
 
 
-def finish_idle(sessions: sessionmaker[Session]) -> None:
+def finish_idle(sessions: sessionmaker[Session], reads: sessionmaker[Session]) -> None:
     """Finish the running batches none of whose items is pending (each finishes with its last
-    item; this catches up with any left running)."""
+    item; this catches up with any left running). An idle worker only reads."""
+    with reads() as session, session.begin():
+        if not repository.unfinished_without_pending(session):
+            return
     with sessions() as session, session.begin():
         for batch_id in repository.unfinished_without_pending(session):
             batch = repository.get(session, batch_id, for_update=True)
@@ -491,11 +494,14 @@ def step(
     render: Runner,
     batch_id: int | None = None,
     report: RunReport | None = None,
+    reads: sessionmaker[Session] | None = None,
 ) -> bool:
-    """Process the next claimable item, if there is one; whether there was."""
-    item_id = next_item(sessions, batch_id)
+    """Process the next claimable item, if there is one; whether there was. ``reads`` open
+    the sessions that only look (on SQLite, without the write lock); ``sessions`` by default."""
+    reads = reads or sessions
+    item_id = next_item(reads, batch_id)
     if item_id is None:
-        finish_idle(sessions)
+        finish_idle(sessions, reads)
         return False
     try:
         status = process_item(sessions, item_id, settings=settings, storage=storage, render=render)
@@ -523,6 +529,7 @@ def run_pending(
     render: Runner,
     batch_id: int | None = None,
     progress: Callable[[RunReport], Any] | None = None,
+    reads: sessionmaker[Session] | None = None,
 ) -> RunReport:
     """Process claimable items, one at a time, until none is left."""
     report = RunReport()
@@ -533,6 +540,7 @@ def run_pending(
         render=render,
         batch_id=batch_id,
         report=report,
+        reads=reads,
     ):
         if progress is not None:
             progress(report)

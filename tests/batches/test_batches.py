@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.batches import repository, service
+from app.batches.scheduled import process_periodically
 from app.catalog import service as catalog
 from app.config import get_settings
 from app.db import make_engine
@@ -234,6 +236,10 @@ def test_one_item_that_fails_is_named_and_the_others_finish(
         io.BytesIO(client.get(batch["documents_url"], headers=keys.legal).content)
     )
     assert [name.split(" ", 1)[1] for name in archive.namelist()] == ["La Paz.pdf"]
+    generic = {**keys.legal, "Accept": "application/octet-stream"}
+    as_bytes = client.get(batch["documents_url"], headers=generic)
+    assert as_bytes.headers["content-type"] == "application/octet-stream"
+    assert zipfile.ZipFile(io.BytesIO(as_bytes.content)).namelist() == archive.namelist()
 
 
 def test_refused_batches_create_nothing(
@@ -457,6 +463,25 @@ def test_convenios_batch_run_makes_what_is_pending(backend: str, tmp_path: Path)
             assert (batch["status"], batch["done"]) == ("finished", 1)
             zipped = client.get(batch["documents_url"], headers=legal)
             assert zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()[0].endswith(" Loreto.pdf")
+
+            # What `convenios serve` runs beside its routes takes up the next batch by itself.
+            payload = body(made, codes=["03008"])
+            second = ok(client.post(f"{API}/batches", json=payload, headers=legal), 202)
+
+            async def serve_until_finished() -> None:
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(process_periodically, engine, get_settings())
+                    with anyio.fail_after(60):
+                        while True:
+                            read = client.get(f"{API}/batches/{second['id']}", headers=legal)
+                            if read.json()["status"] == "finished":
+                                break
+                            await anyio.sleep(0.2)
+                    tasks.cancel_scope.cancel()
+
+            anyio.run(serve_until_finished)
+            finished = ok(client.get(f"{API}/batches/{second['id']}", headers=legal))
+            assert (finished["done"], finished["failed"]) == (1, 0)
     finally:
         engine.dispose()
         drop_database(backend, url)
