@@ -20,7 +20,8 @@ works as written (tried with openapi-python-client):
 - an integer enumeration names its members (`x-enum-varnames`), so a generated client says
   `Initiative.GOVERNMENT_COOPERATION` rather than `VALUE_4`;
 - text a client sends says what the service refuses in it: no control character but tab and
-  line breaks (a `pattern` on every string of a request without a shape of its own);
+  line breaks, and — where it may not be empty — not blanks alone, which the service strips
+  to nothing (a `pattern` on every string of a request without a shape of its own);
 - `servers` names where the service is reached (`CONVENIOS_PUBLIC_URL`);
 - every schema and every body has an example of what the service really takes and answers
   (`app.openapi_examples`).
@@ -31,7 +32,7 @@ from typing import Any
 
 from app import openapi_examples
 from app.models import enums
-from app.schemas import TEXT_PATTERN
+from app.schemas import TEXT_PATTERN, WORDED_TEXT_PATTERN
 
 _BINARY = {"type": "string", "format": "binary"}
 _PDF = "application/pdf"
@@ -203,7 +204,8 @@ def _drop_unused(schema: dict[str, Any], components: dict[str, Any]) -> None:
 def _text_shaped(node: Any) -> None:
     if isinstance(node, dict):
         if node.get("type") == "string" and not any(key in node for key in _SHAPED):
-            node["pattern"] = TEXT_PATTERN
+            worded = node.get("minLength", 0) >= 1
+            node["pattern"] = WORDED_TEXT_PATTERN if worded else TEXT_PATTERN
         for value in node.values():
             _text_shaped(value)
     elif isinstance(node, list):

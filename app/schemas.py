@@ -177,6 +177,9 @@ _CONTROL = re.compile("[" + "".join(f"\\x{a:02x}-\\x{b:02x}" for a, b in _CONTRO
 # JSON Schema's regular expressions are ECMA-262's: \u escapes.
 CONTROLS = "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b in _CONTROL_RANGES)  # for a [class]
 TEXT_PATTERN = f"^[^{CONTROLS}]*$"
+# Text that may not be empty: at least one character besides spaces, since the service strips
+# what it is sent first (a title of blanks alone is an empty title).
+WORDED_TEXT_PATTERN = f"^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$"
 
 
 def storable_text(value: str) -> str:

@@ -150,6 +150,9 @@ def queue(
         # The workers' loops: no sweep nor deliveries of their own (the tests run them).
         "CONVENIOS_SWEEP_INTERVAL_MINUTES": "0",
         "CONVENIOS_DELIVERY_INTERVAL_SECONDS": "0",
+        # A render's time limit no busy machine reaches: an attempt that timed out would be
+        # retried, and the tests that count attempts would count it.
+        "CONVENIOS_RENDER_TIMEOUT_SECONDS": "120",
     }
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
@@ -320,6 +323,9 @@ def test_a_worker_killed_in_the_middle_of_a_render_leaves_it_to_the_next(queue: 
     queue.wait(body["id"], lambda d: d.attempts == 1)  # claimed: rendering
     queue.kill(first)
     assert queue.document(body["id"]).status is DocumentStatus.PENDING
+    # Redis gives the dead worker's task to another once it has been out for the redelivery
+    # time: to a worker starting after that at once (a running one looks only now and then).
+    time.sleep(float(quick["broker_redelivery_seconds"]) + 1)
     queue.start_worker(**quick)
     ready = queue.wait(body["id"], lambda d: d.status is not DocumentStatus.PENDING, timeout=90)
     assert ready.status is DocumentStatus.READY, ready.error
