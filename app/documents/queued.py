@@ -30,9 +30,8 @@ from app.documents.service import PDF, AgreementChanged, GenerateRequest, Genera
 from app.documents.storage import Storage
 from app.documents.workers import JobError
 from app.errors import ProblemError
-from app.events.service import emit
 from app.models import Document, Template, TemplateVersion
-from app.models.enums import DocumentKind, DocumentOrigin, DocumentStatus, EventType
+from app.models.enums import DocumentKind, DocumentOrigin, DocumentStatus
 
 logger = logging.getLogger("convenios.tasks")
 
@@ -259,17 +258,7 @@ def finish(
             "pages": [None, document.pages],
         },
     )
-    emit(
-        session,
-        EventType.DOCUMENT_GENERATED,
-        agreement_id=agreement.id,
-        payload={
-            "document_id": document.id,
-            "folio": agreement.folio,
-            "sha256": document.sha256,
-            "verification_code": document.verification_code,
-        },
-    )
+    service.announce_generated(session, agreement, document)
     return DocumentStatus.READY
 
 

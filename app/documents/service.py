@@ -554,17 +554,7 @@ def record_generated(
             "variant": [None, plan.variant.value],
         },
     )
-    emit(
-        session,
-        EventType.DOCUMENT_GENERATED,
-        agreement_id=agreement.id,
-        payload={
-            "document_id": document.id,
-            "folio": agreement.folio,
-            "sha256": document.sha256,
-            "verification_code": plan.verification_code,
-        },
-    )
+    announce_generated(session, agreement, document)
     return document, True
 
 
@@ -763,3 +753,19 @@ def filename(document: Document, folio: str) -> str:
         archival = "_pdfa" if document.variant is PdfVariant.PDF_A_3B else ""
         return f"{folio}_convenio_v{document.agreement_version}{archival}.pdf"
     return f"{folio}_{_FILE_KINDS[document.kind]}_{document.id}.pdf"
+
+
+def announce_generated(session: Session, agreement: Agreement, document: Document) -> None:
+    """The `document.generated` event of a convenio whose file is stored (rendered here, or by
+    a worker)."""
+    emit(
+        session,
+        EventType.DOCUMENT_GENERATED,
+        agreement_id=agreement.id,
+        payload={
+            "document_id": document.id,
+            "folio": agreement.folio,
+            "sha256": document.sha256,
+            "verification_code": document.verification_code,
+        },
+    )
