@@ -80,6 +80,10 @@ class Queue:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_worker(self, **settings: str) -> subprocess.Popen[bytes]:
+        # A worker reads the machine's clock; the tests' stands at the run's start, minutes
+        # back in a whole suite — so a worker would take every pending document the tests made
+        # for one whose task was lost, and queue it again (an attempt more). Not within a day.
+        settings = {"render_requeue_minutes": str(24 * 60), **settings}
         env = {**self.env, **{f"CONVENIOS_{k.upper()}": v for k, v in settings.items()}}
         log = (self.root / f"worker-{len(self.workers)}.log").open("wb")
         process = subprocess.Popen(
