@@ -121,13 +121,23 @@ class UnsupportedMediaType(ProblemError):
     status, type = 415, "unsupported-media-type"
 
 
+def summary(errors: Sequence[InvalidParam]) -> str:
+    """The detail of a problem about fields: the first five, each with what is wrong."""
+    return "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
+
+
 class Unprocessable(ProblemError):
     status, type = 422, "validation-error"
 
     @classmethod
     def field(cls, field: str, message: str) -> "Unprocessable":
         """A 422 about one input field."""
-        return cls(f"{field}: {message}", errors=[InvalidParam(field=field, message=message)])
+        return cls.of([InvalidParam(field=field, message=message)])
+
+    @classmethod
+    def of(cls, errors: Sequence[InvalidParam]) -> "Unprocessable":
+        """A 422 about these fields, summarised in its detail."""
+        return cls(summary(errors), errors=errors)
 
 
 class IdempotencyMismatch(Unprocessable):
@@ -170,10 +180,9 @@ class Rules:
             InvalidParam(field=error.field, message=error.message + _on_record(names))
             for error, names in self.broken
         ]
-        summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
         if all(names for _, names in self.broken):
-            return Conflict(summary, errors=errors)
-        return Unprocessable(summary, errors=errors)
+            return Conflict(summary(errors), errors=errors)
+        return Unprocessable.of(errors)
 
 
 def _on_record(names: list[str]) -> str:
@@ -237,6 +246,12 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def invalid_params(errors: Iterable[Any], *, under: tuple[str, ...] = ()) -> list[InvalidParam]:
+    """Pydantic's validation errors as the fields of a problem, each located ``under`` a path
+    (`("body",)` for a model validated from a request's body)."""
+    return [_invalid_param({**error, "loc": (*under, *error.get("loc", ()))}) for error in errors]
+
+
 def _invalid_param(error: dict[str, Any]) -> InvalidParam:
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "json_invalid":
@@ -268,10 +283,9 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if (page := _as_page(request, 422)) is not None:
         return page
-    errors = [_invalid_param(error) for error in exc.errors()]
-    summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
+    errors = invalid_params(exc.errors())
     return problem_response(
-        request, status=422, slug="validation-error", detail=summary, errors=errors
+        request, status=422, slug="validation-error", detail=summary(errors), errors=errors
     )
 
 

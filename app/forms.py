@@ -46,8 +46,7 @@ async def check_form(request: Request) -> None:  # async: it only reads what is 
             except ValueError as error:
                 errors.append(InvalidParam(field=where, message=str(error)))
     if errors:
-        summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
-        raise Unprocessable(summary, errors=errors)
+        raise Unprocessable.of(errors)
 
 
 CheckedForm = Annotated[None, Depends(check_form)]
