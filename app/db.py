@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,6 +131,15 @@ async def is_write(request: Request) -> bool:  # async: pure, so no worker threa
 # True when the request changes data: the rows it loads to change are locked until commit, so
 # concurrent writers queue on PostgreSQL as they do on SQLite, and each sees the last one's work.
 WriteIntent = Annotated[bool, Depends(is_write)]
+
+
+def hold_lock(session: Session, key: bytes) -> None:
+    """Hold the lock named by ``key`` (its first 8 bytes) until the transaction ends: on
+    PostgreSQL a transaction-scoped advisory lock; on SQLite nothing, since every write
+    transaction holds the database's one write lock already."""
+    if session.get_bind().dialect.name == "postgresql":
+        number = int.from_bytes(key[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
 def end_reading(session: Session) -> None:

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.db import hold_lock
 from app.models import Agreement, Batch, BatchItem, Document, Municipality, Party
 from app.models.enums import BatchItemStatus, BatchStatus, PartyKind
 
@@ -64,11 +65,8 @@ def municipalities_by_code(session: Session, codes: Sequence[str]) -> dict[str, 
 
 def lock_municipio(session: Session, code: str) -> None:
     """Hold the lock of municipio ``code``'s party until the transaction ends, so that two
-    workers never both create it (on SQLite every write transaction holds the one lock)."""
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"municipio-party:{code}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    workers never both create it."""
+    hold_lock(session, hashlib.sha256(f"municipio-party:{code}".encode()).digest())
 
 
 def municipio_party(session: Session, code: str) -> Party | None:

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select, text
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
+from app.db import hold_lock
 from app.documents.storage import Storage, StorageUnavailable
 from app.errors import ProblemError
 from app.models import BlobLease, Document
@@ -51,10 +52,8 @@ class Staged:
 
 
 def lock(session: Session, sha256: str) -> None:
-    """Hold ``sha256``'s lock until the transaction ends (nothing to do on SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(bytes.fromhex(sha256)[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    """Hold ``sha256``'s lock until the transaction ends."""
+    hold_lock(session, bytes.fromhex(sha256))
 
 
 def held(session: Session, sha256: str) -> bool:
