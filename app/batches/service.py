@@ -44,15 +44,22 @@ from app.documents.schemas import TemplateRef
 from app.documents.service import GenerateRequest, Generation, Runner
 from app.documents.storage import Storage
 from app.documents.workers import JobError
-from app.errors import Conflict, InvalidParam, NotFound, ProblemError, Unprocessable
+from app.errors import (
+    Conflict,
+    InvalidParam,
+    NotFound,
+    ProblemError,
+    Unprocessable,
+    invalid_params,
+    summary,
+)
 from app.models import (
+    Agreement,
     Batch,
     BatchItem,
     Document,
     Municipality,
     Party,
-    Template,
-    TemplateVersion,
 )
 from app.models.enums import Article, BatchItemStatus, BatchStatus, PartyKind, Role
 from app.parties import service as parties
@@ -115,8 +122,7 @@ def _municipalities(session: Session, data: BatchCreate) -> list[Municipality]:
             )
         seen.add(code)
     if errors:
-        summary = "; ".join(f"{error.field}: {error.message}" for error in errors[:5])
-        raise Unprocessable(summary, errors=errors)
+        raise Unprocessable.of(errors)
     return [known[code] for code in slot.codes]
 
 
@@ -153,18 +159,12 @@ def _in_batch_terms(error: ProblemError, data: BatchCreate) -> ProblemError:
         return f"{prefix}{i - 1 if i > position else i}" + (f".{rest}" if rest else "")
 
     error.errors = [InvalidParam(field=field(e.field), message=e.message) for e in error.errors]
-    error.detail = "; ".join(f"{e.field}: {e.message}" for e in error.errors[:5])
+    error.detail = summary(error.errors)
     return error
 
 
 def _invalid(error: ValidationError) -> Unprocessable:
-    errors = [
-        InvalidParam(
-            field="body." + ".".join(str(part) for part in detail["loc"]), message=detail["msg"]
-        )
-        for detail in error.errors()
-    ]
-    return Unprocessable("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+    return Unprocessable.of(invalid_params(error.errors(), under=("body",)))
 
 
 def _rehearse(
@@ -181,18 +181,10 @@ def _rehearse(
     at once: what the agreements' and the documents' rules refuse, refused now, for all."""
     rehearsal = session.begin_nested()
     try:
-        party = municipio_party(session, municipality, actor)
-        created = agreements.create_agreement(
-            session=session,
-            data=data.agreement_for(municipality.name, party.id),
-            actor=actor,
-            today=today,
+        _, agreement_id = _create_agreement(session, data, municipality, actor, today)
+        documents.plan_generation(
+            session, _loaded(session, agreement_id), request, settings=settings
         )
-        agreement_id = created.id
-        session.expire(created)  # read back as a worker will, every relationship loaded
-        agreement = agreements_repository.get(session, agreement_id)
-        assert agreement is not None
-        documents.plan_generation(session, agreement, request, settings=settings)
     except ValidationError as error:
         raise _invalid(error) from None
     except ProblemError as error:
@@ -201,12 +193,30 @@ def _rehearse(
         rehearsal.rollback()
 
 
-def _generate_request(
-    template: Template, version: TemplateVersion, batch: Batch
-) -> GenerateRequest:
-    return GenerateRequest(
-        template=template.key, template_version=version.number, variant=batch.variant
+def _create_agreement(
+    session: Session,
+    data: BatchCreate,
+    municipality: Municipality,
+    actor: Principal,
+    today: date,
+) -> tuple[int, int]:
+    """The municipio's agreement, created (its party too, if missing): their ids."""
+    party = municipio_party(session, municipality, actor)
+    created = agreements.create_agreement(
+        session=session,
+        data=data.agreement_for(municipality.name, party.id),
+        actor=actor,
+        today=today,
     )
+    session.flush()
+    session.expire(created)  # read back as a worker reads it, every relationship loaded
+    return party.id, created.id
+
+
+def _loaded(session: Session, agreement_id: int) -> Agreement:
+    agreement = agreements_repository.get(session, agreement_id)
+    assert agreement is not None  # agreements are never deleted
+    return agreement
 
 
 def create_batch(
@@ -235,7 +245,9 @@ def create_batch(
         session,
         data,
         municipalities[0],
-        _generate_request(template, version, batch),
+        GenerateRequest(
+            template=template.key, template_version=version.number, variant=batch.variant
+        ),
         actor=actor,
         today=today,
         settings=settings,
@@ -373,25 +385,12 @@ def _agreement_and_plan(
                     f"{item.municipality_code} is no longer in INEGI's municipality catalog."
                 )
             request = BatchCreate.model_validate(batch.request)
-            party = municipio_party(session, municipality, actor)
-            created = agreements.create_agreement(
-                session=session,
-                data=request.agreement_for(municipality.name, party.id),
-                actor=actor,
-                today=clock.today(),
+            item.party_id, item.agreement_id = _create_agreement(
+                session, request, municipality, actor, clock.today()
             )
-            item.party_id, item.agreement_id = party.id, created.id
-            session.flush()
-            session.expire(created)
-        agreement = agreements_repository.get(session, item.agreement_id)
-        assert agreement is not None  # agreements are never deleted
-        version = session.get(TemplateVersion, batch.template_version_id)
-        assert version is not None  # template versions are never deleted
-        template = session.get(Template, version.template_id)
-        assert template is not None
-        plan = documents.plan_generation(
-            session, agreement, _generate_request(template, version, batch), settings=settings
-        )
+        agreement = _loaded(session, item.agreement_id)
+        recorded = documents.recorded_request(session, batch.template_version_id, batch.variant)
+        plan = documents.plan_generation(session, agreement, recorded, settings=settings)
         return _Planned(agreement.id, actor, plan)
 
 
@@ -551,11 +550,9 @@ def run_pending(
 
 
 def _template_ref(session: Session, batch: Batch) -> TemplateRef:
-    version = session.get(TemplateVersion, batch.template_version_id)
-    assert version is not None  # template versions are never deleted
-    template = session.get(Template, version.template_id)
-    assert template is not None
-    return TemplateRef(key=template.key, version=version.number)
+    request = documents.recorded_request(session, batch.template_version_id, batch.variant)
+    assert request.template is not None and request.template_version is not None
+    return TemplateRef(key=request.template, version=request.template_version)
 
 
 def _item(row: repository.ItemRow) -> BatchItemRead:
@@ -573,24 +570,31 @@ def _item(row: repository.ItemRow) -> BatchItemRead:
     )
 
 
+def _progress(session: Session, batch: Batch, tally: repository.Counts) -> dict[str, Any]:
+    """What a batch's summary and its full reading both show."""
+    return {
+        "id": batch.id,
+        "status": batch.status,
+        "total": batch.total,
+        "done": tally.done,
+        "failed": tally.failed,
+        "pending": tally.pending,
+        "template": _template_ref(session, batch),
+        "variant": batch.variant,
+        "created_at": batch.created_at,
+        "finished_at": batch.finished_at,
+    }
+
+
 def describe(session: Session, batch: Batch) -> BatchRead:
     """The batch with its progress and its first failures."""
-    counts = repository.counts(session, [batch.id]).get(batch.id, repository.Counts())
+    tally = repository.counts(session, [batch.id]).get(batch.id, repository.Counts())
     failed = repository.items(
         session, batch.id, status=BatchItemStatus.FAILED, limit=FAILURES_SHOWN
     )
     url = f"{API_PREFIX}/batches/{batch.id}"
     return BatchRead(
-        id=batch.id,
-        status=batch.status,
-        total=batch.total,
-        done=counts.done,
-        failed=counts.failed,
-        pending=counts.pending,
-        template=_template_ref(session, batch),
-        variant=batch.variant,
-        created_at=batch.created_at,
-        finished_at=batch.finished_at,
+        **_progress(session, batch, tally),
         failures=[
             BatchFailure(
                 municipality_code=item.municipality_code,
@@ -606,24 +610,10 @@ def describe(session: Session, batch: Batch) -> BatchRead:
 
 def summaries(session: Session, batches: Sequence[Batch]) -> list[BatchSummary]:
     counts = repository.counts(session, [batch.id for batch in batches])
-    found = []
-    for batch in batches:
-        tally = counts.get(batch.id, repository.Counts())
-        found.append(
-            BatchSummary(
-                id=batch.id,
-                status=batch.status,
-                total=batch.total,
-                done=tally.done,
-                failed=tally.failed,
-                pending=tally.pending,
-                template=_template_ref(session, batch),
-                variant=batch.variant,
-                created_at=batch.created_at,
-                finished_at=batch.finished_at,
-            )
-        )
-    return found
+    return [
+        BatchSummary(**_progress(session, batch, counts.get(batch.id, repository.Counts())))
+        for batch in batches
+    ]
 
 
 def items(

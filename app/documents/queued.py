@@ -26,11 +26,11 @@ from app.config import Settings
 from app.documents import repository, service
 from app.documents.blobs import Staged, Staging, staging
 from app.documents.rendering import RenderedPdf
-from app.documents.service import PDF, AgreementChanged, GenerateRequest, Generation, Runner
+from app.documents.service import PDF, AgreementChanged, Generation, Runner
 from app.documents.storage import Storage
 from app.documents.workers import JobError
 from app.errors import ProblemError
-from app.models import Document, Template, TemplateVersion
+from app.models import Document
 from app.models.enums import DocumentKind, DocumentOrigin, DocumentStatus
 
 logger = logging.getLogger("convenios.tasks")
@@ -129,7 +129,7 @@ def claim(sessions: sessionmaker[Session], document_id: int, settings: Settings)
         if document.claimed_until is not None and document.claimed_until > now:
             return Claim(busy_until=document.claimed_until)
         if document.attempts >= settings.render_attempts:
-            _failed(document, f"rendering was begun {document.attempts} times without finishing")
+            _out_of_attempts(document)
             return Claim()
         document.attempts += 1
         document.claimed_until = now + claim_length(settings)
@@ -153,6 +153,10 @@ def _failed(document: Document, error: str) -> None:
     logger.warning("document %s failed: %s", document.id, error)
 
 
+def _out_of_attempts(document: Document) -> None:
+    _failed(document, f"rendering was begun {document.attempts} times without finishing")
+
+
 def fail(sessions: sessionmaker[Session], document_id: int, attempt: int, error: str) -> None:
     """Keep why the render failed, if this worker's claim still holds the document."""
     with sessions() as session, session.begin():
@@ -167,13 +171,9 @@ def plan(session: Session, document: Document, settings: Settings) -> Generation
     rebuilt: the document fails, and the client asks again)."""
     agreement = agreements.get(session, document.agreement_id)
     assert agreement is not None  # agreements are never deleted
-    version = session.get(TemplateVersion, document.template_version_id)
-    assert version is not None and document.variant is not None  # a convenio's inputs
-    template = session.get(Template, version.template_id)
-    assert template is not None  # template versions belong to a template
-    request = GenerateRequest(
-        template=template.key, template_version=version.number, variant=document.variant
-    )
+    # A generated convenio's inputs.
+    assert document.template_version_id is not None and document.variant is not None
+    request = service.recorded_request(session, document.template_version_id, document.variant)
     generation = service.plan_generation(
         session, agreement, request, settings=settings, rendering=True
     )
@@ -287,9 +287,7 @@ def lost(
         queued: list[int] = []
         for document in stale:
             if document.attempts >= settings.render_attempts:
-                _failed(
-                    document, f"rendering was begun {document.attempts} times without finishing"
-                )
+                _out_of_attempts(document)
                 continue
             # Counted as an attempt, so a broker that keeps losing it ends it as failed; and
             # marked, so the next sweep waits as long again before queuing it once more.

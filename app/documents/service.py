@@ -115,12 +115,6 @@ class GenerateRequest:
     named_in: str = "body"
 
 
-def _template_version(
-    session: Session, agreement: Agreement, request: GenerateRequest
-) -> tuple[Template, TemplateVersion]:
-    return resolve_template(session, agreement.kind, request)
-
-
 def resolve_template(
     session: Session, kind: AgreementKind, request: GenerateRequest
 ) -> tuple[Template, TemplateVersion]:
@@ -144,6 +138,18 @@ def resolve_template(
             f"{request.named_in}.template", f"Template {key!r} has no versions yet."
         )
     return template, latest
+
+
+def recorded_request(
+    session: Session, template_version_id: int, variant: PdfVariant
+) -> GenerateRequest:
+    """The request naming a template version recorded by its id, as a pending document and a
+    batch record theirs: what their renders are planned from."""
+    version = session.get(TemplateVersion, template_version_id)
+    assert version is not None  # template versions are never deleted
+    template = session.get(Template, version.template_id)
+    assert template is not None  # nor their templates
+    return GenerateRequest(template=template.key, template_version=version.number, variant=variant)
 
 
 def _names_nothing(request: GenerateRequest, name: str, missing: NotFound) -> NotFound:
@@ -414,7 +420,7 @@ def plan_generation(
     ``rendering``: the job even when a document of the same inputs exists (a worker's, for the
     pending document it renders)."""
     _check_open(agreement)
-    template, version = _template_version(session, agreement, request)
+    template, version = resolve_template(session, agreement.kind, request)
     inputs = _inputs(session, agreement, version, request.variant, settings)
     plan = _plan(session, agreement, template, version, request.variant, inputs)
     if plan.existing is not None and not rendering:
@@ -436,7 +442,7 @@ def plan_preview(
 ) -> PreviewJob:
     """The preview of the convenio that generating it now would give (same template version,
     same text, same verification code as its standard PDF), marked as a draft."""
-    _, version = _template_version(session, agreement, request)
+    _, version = resolve_template(session, agreement.kind, request)
     inputs = _inputs(session, agreement, version, PdfVariant.STANDARD, settings)
     context = _context(inputs, verification_code(inputs.source_sha256), settings, draft=True)
     _check_complete(context, version)
@@ -717,17 +723,16 @@ def check_ready(document: Document) -> str:
 def content(storage: Storage, document: Document) -> bytes:
     """The stored bytes, checked against the digest the row records (409 for a document that
     has no file: pending or failed)."""
-    check_ready(document)
-    assert document.sha256 is not None
+    sha256 = check_ready(document)
     try:
-        data = storage.read(document.sha256)
+        data = storage.read(sha256)
     except BlobNotFound:
-        logger.error("document %s: blob %s is missing from storage", document.id, document.sha256)
+        logger.error("document %s: blob %s is missing from storage", document.id, sha256)
         raise DocumentUnavailable(
             "The stored file of this document is missing; the operator has been alerted."
         ) from None
-    if hashlib.sha256(data).hexdigest() != document.sha256:
-        logger.error("document %s: blob %s is corrupted", document.id, document.sha256)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.error("document %s: blob %s is corrupted", document.id, sha256)
         raise DocumentUnavailable(
             "The stored file of this document is damaged; the operator has been alerted."
         )
