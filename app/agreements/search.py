@@ -86,8 +86,8 @@ def matches(q: str) -> ColumnElement[bool]:
     if folio:
         found.append(Agreement.folio.like(like_pattern(folio).removeprefix("%"), escape="\\"))
     words = WORD.findall(searchable(q))
-    *head, last = words or [""]
     if stems(*words):
+        *head, last = words
         # Only the last word is looked for as text too: every trigram of a phrase is an index
         # scan on PostgreSQL, and the words before the last are whole anyway (at a million
         # convenios, "padrones catastrales tlalnepantla" took 110 ms as text, 1 ms as words).

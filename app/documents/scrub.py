@@ -69,9 +69,11 @@ def scrub(
     return report
 
 
-def missing_recent(session: Session, storage: Storage, *, newest: int = 100) -> list[int]:
+def missing_recent(session: Session, storage: Storage, *, newest: int = 10) -> list[int]:
     """Ids among the ``newest`` documents whose blob is not in storage (a cheap readiness check:
-    a storage directory that is not mounted, or the wrong one or bucket, shows at once)."""
+    a storage directory that is not mounted, or the wrong one or bucket, shows at once). Ten:
+    a load balancer asks `/readyz` every few seconds, and in an object store each is a request
+    (a hundred took up to a second); the scrub is what checks every file."""
     rows = session.execute(
         select(Document.id, Document.sha256)
         .where(Document.sha256.is_not(None))  # pending and failed documents have no file
