@@ -7,6 +7,8 @@ import io
 import os
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.batches import repository, service
-from app.batches.scheduled import process_periodically
+from app.batches.scheduled import process_periodically, process_until
 from app.catalog import service as catalog
 from app.config import get_settings
 from app.db import make_engine
@@ -429,7 +431,8 @@ def test_an_item_no_render_worker_could_take_waits_and_is_made_later(
 
 
 def test_convenios_batch_run_makes_what_is_pending(backend: str, tmp_path: Path) -> None:
-    """The operator's command, in a process of its own, on a database of its own."""
+    """The operator's command, in a process of its own, on a database of its own; then the
+    loops of `convenios serve` and of `convenios worker` on the same database."""
     url = new_database(backend, tmp_path)
     engine = make_engine(url)
     try:
@@ -482,6 +485,34 @@ def test_convenios_batch_run_makes_what_is_pending(backend: str, tmp_path: Path)
             anyio.run(serve_until_finished)
             finished = ok(client.get(f"{API}/batches/{second['id']}", headers=legal))
             assert (finished["done"], finished["failed"]) == (1, 0)
+
+            # What each `convenios worker` runs, in as many threads as tasks it takes at once:
+            # two of them share a batch, and each municipio is made once.
+            payload = body(made, codes=["03001", "03002", "03003"])
+            third = ok(client.post(f"{API}/batches", json=payload, headers=legal), 202)
+            stop = threading.Event()
+            loops = [
+                threading.Thread(target=process_until, args=(stop, engine, get_settings()))
+                for _ in range(2)
+            ]
+            for loop in loops:
+                loop.start()
+            try:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    read = client.get(f"{API}/batches/{third['id']}", headers=legal)
+                    if read.json()["status"] == "finished":
+                        break
+                    time.sleep(0.2)
+            finally:
+                stop.set()
+                for loop in loops:
+                    loop.join(timeout=60)
+            finished = ok(client.get(f"{API}/batches/{third['id']}", headers=legal))
+            assert (finished["done"], finished["failed"]) == (3, 0)
+            made_items = ok(client.get(finished["items_url"], headers=legal))["items"]
+            assert len({item["agreement_id"] for item in made_items}) == 3
+            assert all(item["attempts"] == 1 for item in made_items)
     finally:
         engine.dispose()
         drop_database(backend, url)
