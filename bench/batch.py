@@ -12,9 +12,7 @@ nothing but the database, the object store and the broker. Convenios per minute,
 ratio, are printed and written to `bench/results/batch.json`.
 """
 
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,18 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import scratch  # noqa: E402
 from tests import s3server  # noqa: E402 - the suite's SeaweedFS, started the same way
 
-CONVENIOS = str(Path(sys.executable).parent / "convenios")
-SERVER = os.environ.get("CONVENIOS_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("CONVENIOS_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 STATE = os.environ.get("STATE", "20")  # Oaxaca
-CATALOG = ROOT.parent / "shared" / "data" / "inegi_municipios.csv"
 GOAL = 1.8
 WORKER_START_SECONDS = 10
 RESULTS = ROOT / "bench" / "results" / "batch.json"
@@ -48,26 +43,14 @@ _CLAUSE = (
 )
 
 
-def _database(name: str) -> str:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return f"{SERVER}/{name}"
-
-
-def _convenios(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own command
-        [CONVENIOS, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
 @contextmanager
 def _running(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(  # noqa: S603 - our own command
-        [CONVENIOS, *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [scratch.CONVENIOS, *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield process
@@ -87,26 +70,19 @@ def _ready(address: str) -> None:
     raise RuntimeError(f"{address} did not become ready")
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/v1{path}", json=body)
-    assert response.status_code in (201, 202), response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def _batch(client: httpx.Client) -> dict[str, Any]:
     """The estado and its representative, and the batch of every municipio of it."""
-    estado = _post(
+    estado = scratch.post(
         client,
         "/parties",
         {"kind": "estado", "inegi_code": STATE, "article": "el", "name": "Gobierno del Estado"},
     )
-    person = _post(
+    person = scratch.post(
         client,
         f"/parties/{estado['id']}/representatives",
         {"full_name": "Mariana Téllez Arriaga", "gender": "feminine", "position": "Gobernadora"},
     )
-    return _post(
+    return scratch.post(
         client,
         "/batches",
         {
@@ -132,12 +108,12 @@ def _batch(client: httpx.Client) -> dict[str, Any]:
 
 def run(workers: int) -> dict[str, Any]:
     """One batch made by ``workers`` workers behind two replicas; what was measured."""
-    scratch = Path(tempfile.mkdtemp(prefix="convenios-bench-batch-"))
-    store = s3server.start(scratch)
+    directory = Path(tempfile.mkdtemp(prefix="convenios-bench-batch-"))
+    store = s3server.start(directory)
     try:
         env = {
             **os.environ,
-            "CONVENIOS_DATABASE_URL": _database(f"convenios_bench_batch_{workers}"),
+            "CONVENIOS_DATABASE_URL": scratch.database(f"convenios_bench_batch_{workers}"),
             "CONVENIOS_STORAGE_URL": f"s3://{s3server.BUCKET}/bench-{workers}",
             "CONVENIOS_S3_ENDPOINT_URL": store.endpoint,
             "CONVENIOS_S3_ACCESS_KEY_ID": s3server.ACCESS_KEY,
@@ -146,9 +122,9 @@ def run(workers: int) -> dict[str, Any]:
             "CONVENIOS_BROKER_QUEUE": f"bench-batch-{os.getpid()}-{workers}",
             "CONVENIOS_BATCH_INTERVAL_SECONDS": "1",
         }
-        _convenios(env, "migrate")
-        _convenios(env, "catalog", "import", str(CATALOG))
-        secret = _convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
+        scratch.convenios(env, "migrate")
+        scratch.convenios(env, "catalog", "import", str(scratch.CATALOG))
+        secret = scratch.convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
         ports = s3server.free_ports(2)
         replicas = [f"http://127.0.0.1:{port}" for port in ports]
         with ExitStack() as processes:
@@ -206,22 +182,9 @@ def main() -> None:
             f"{measured['failed']:>6} {measured['seconds']:>8.1f} {measured['per_minute']:>8.1f}"
         )
     print(f"two workers against one: {speedup:.2f} times as fast (goal: at least {GOAL})")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                f"Python {platform.python_version()}",
-                "state": STATE,
-                "goal_speedup": GOAL,
-                "speedup": round(speedup, 2),
-                "runs": runs,
-            },
-            indent=1,
-            ensure_ascii=False,
-        )
-        + "\n",
-        encoding="utf-8",
+    scratch.write_results(
+        RESULTS,
+        {"state": STATE, "goal_speedup": GOAL, "speedup": round(speedup, 2), "runs": runs},
     )
 
 

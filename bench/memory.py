@@ -18,11 +18,8 @@ sum, counted as proportional set size (PSS: a page that processes share counts o
 largest single process's peak (VmHWM). Written to `bench/results/memory.json`.
 """
 
-import json
 import os
-import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,12 +27,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-CONVENIOS = str(Path(sys.executable).parent / "convenios")
+sys.path.insert(0, str(ROOT))
+
+from bench import scratch  # noqa: E402
+
 GOAL_MB = 150
 WORKER_GOAL_MB = 400
 REDIS = os.environ.get("CONVENIOS_BENCH_REDIS", "redis://127.0.0.1:6379/14")
@@ -49,13 +48,6 @@ RESULTS = ROOT / "bench" / "results" / "memory.json"
 _IMPORT_ONLY = "import app.main; print(open('/proc/self/status').read())"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _memory_mb(status: str) -> dict[str, float]:
     """VmHWM (peak) and VmRSS (now) of a /proc/<pid>/status text, in MB (2**20 bytes)."""
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -65,23 +57,16 @@ def _memory_mb(status: str) -> dict[str, float]:
     }
 
 
-def _convenios(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own command
-        [CONVENIOS, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
 @contextmanager
 def _served(
     env: dict[str, str], *command: str
 ) -> Iterator[tuple[list[subprocess.Popen[bytes]], str]]:
     """`convenios serve` on a free loopback port, started (and `convenios COMMAND` beside it,
     when given): their processes, the server's first, and the server's address."""
-    port = _free_port()
+    port = scratch.free_port()
     started = [
         subprocess.Popen(  # noqa: S603 - our own command
-            [CONVENIOS, *arguments],
+            [scratch.CONVENIOS, *arguments],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -146,13 +131,6 @@ def _peak_mb(pid: int) -> float:
         return 0.0
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/v1{path}", json=body)
-    assert response.status_code in (201, 202), response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def _worker_rendering(env: dict[str, str], secret: str) -> dict[str, float]:
     """A worker's memory while it renders a convenio of about 40 pages."""
     env = {**env, "CONVENIOS_BROKER_URL": REDIS, "CONVENIOS_BROKER_QUEUE": f"bench-{os.getpid()}"}
@@ -168,8 +146,8 @@ def _worker_rendering(env: dict[str, str], secret: str) -> dict[str, float]:
             ("estado", "Gobierno del Estado de México", "EL ESTADO"),
         ):
             extra = {"inegi_code": "15", "article": "el"} if kind == "estado" else {"article": "la"}
-            party = _post(client, "/parties", {"kind": kind, "name": name, **extra})
-            person = _post(
+            party = scratch.post(client, "/parties", {"kind": kind, "name": name, **extra})
+            person = scratch.post(
                 client,
                 f"/parties/{party['id']}/representatives",
                 {
@@ -185,7 +163,7 @@ def _worker_rendering(env: dict[str, str], secret: str) -> dict[str, float]:
                     "signatories": [{"representative_id": person["id"]}],
                 }
             )
-        agreement = _post(
+        agreement = scratch.post(
             client,
             "/agreements",
             {
@@ -201,7 +179,7 @@ def _worker_rendering(env: dict[str, str], secret: str) -> dict[str, float]:
                 "parties": parties,
             },
         )
-        document = _post(client, f"/agreements/{agreement['id']}/documents", {})
+        document = scratch.post(client, f"/agreements/{agreement['id']}/documents", {})
         total, single = 0.0, 0.0
         deadline = time.monotonic() + 300
         while document["status"] == "pending" and time.monotonic() < deadline:
@@ -219,18 +197,18 @@ def _worker_rendering(env: dict[str, str], secret: str) -> dict[str, float]:
 
 
 def main() -> None:
-    scratch = Path(tempfile.mkdtemp(prefix="convenios-bench-memory-"))
+    directory = Path(tempfile.mkdtemp(prefix="convenios-bench-memory-"))
     try:
         env = {
             **os.environ,
-            "CONVENIOS_DATABASE_URL": f"sqlite:///{scratch / 'convenios.sqlite3'}",
-            "CONVENIOS_STORAGE_URL": str(scratch / "storage"),
+            "CONVENIOS_DATABASE_URL": f"sqlite:///{directory / 'convenios.sqlite3'}",
+            "CONVENIOS_STORAGE_URL": str(directory / "storage"),
         }
-        env["CONVENIOS_TRUST_ROOTS"] = _convenios(
-            env, "demo-pki", str(scratch / "pki"), "HEGT7610034S2=Persona de Prueba"
+        env["CONVENIOS_TRUST_ROOTS"] = scratch.convenios(
+            env, "demo-pki", str(directory / "pki"), "HEGT7610034S2=Persona de Prueba"
         )
-        _convenios(env, "migrate")
-        secret = _convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
+        scratch.convenios(env, "migrate")
+        secret = scratch.convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
         imported = subprocess.run(  # noqa: S603 - our own interpreter and code
             [sys.executable, "-c", _IMPORT_ONLY],
             env=env,
@@ -245,7 +223,7 @@ def main() -> None:
             "convenios worker, rendering": _worker_rendering(env, secret),
         }
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)
     print(f"{'process':<30} {'peak MB':>8} {'RSS MB':>7} {'goal':>6}")
     for name, figures in measured.items():
         goal = (
@@ -253,20 +231,12 @@ def main() -> None:
         )
         now = f"{figures['rss_mb']:.1f}" if "rss_mb" in figures else "—"
         print(f"{name:<30} {figures['peak_mb']:>8.1f} {now:>7} {goal:>6}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                f"Python {platform.python_version()}",
-                "goal_peak_mb": {"api_idle": GOAL_MB, "worker_rendering": WORKER_GOAL_MB},
-                "processes": measured,
-            },
-            indent=1,
-            ensure_ascii=False,
-        )
-        + "\n",
-        encoding="utf-8",
+    scratch.write_results(
+        RESULTS,
+        {
+            "goal_peak_mb": {"api_idle": GOAL_MB, "worker_rendering": WORKER_GOAL_MB},
+            "processes": measured,
+        },
     )
 
 

@@ -12,31 +12,25 @@ second and their ratio to the bare endpoint's — the ratio is what counts: the 
 0.5 for an agreement and for a page of them. Written to `bench/results/read.json`.
 """
 
-import json
 import os
-import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import scratch  # noqa: E402
 from bench.load import Load, load  # noqa: E402
 
-SERVER = os.environ.get("CONVENIOS_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DATABASE = "convenios_bench_read"
 AGREEMENTS = 40
 GOAL = 0.5
 RESULTS = ROOT / "bench" / "results" / "read.json"
-CATALOG = ROOT.parent / "shared" / "data" / "inegi_municipios.csv"
 _CLAUSE = (
     "«LAS PARTES» se comprometen a intercambiar la información necesaria para la operación del "
     "sistema de videovigilancia urbana, a designar enlaces técnicos y a reunirse en la comisión "
@@ -44,26 +38,10 @@ _CLAUSE = (
 )
 
 
-def _scratch_database() -> str:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return f"{SERVER}/{DATABASE}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _serve(
     application: str, env: dict[str, str], *factory: str
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = scratch.free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and application
         [
             *(sys.executable, "-m", "uvicorn", application, *factory),
@@ -83,17 +61,12 @@ def _serve(
     raise RuntimeError(f"{application} did not start")
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/v1{path}", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def _seed(client: httpx.Client) -> int:
     """A municipio and its estado, two representatives each, and the convenios; the last id."""
     parties = [
-        _post(client, "/parties", {"kind": kind, "inegi_code": code, "article": "el", "name": name})
+        scratch.post(
+            client, "/parties", {"kind": kind, "inegi_code": code, "article": "el", "name": name}
+        )
         for kind, code, name in (
             ("municipio", "15104", "Municipio de Tlalnepantla de Baz"),
             ("estado", "15", "Gobierno del Estado de México"),
@@ -101,7 +74,7 @@ def _seed(client: httpx.Client) -> int:
     ]
     people = [
         [
-            _post(
+            scratch.post(
                 client,
                 f"/parties/{party['id']}/representatives",
                 {"full_name": name, "gender": gender, "position": position, "honorific": "Lic."},
@@ -115,7 +88,7 @@ def _seed(client: httpx.Client) -> int:
     ]
     last = 0
     for number in range(1, AGREEMENTS + 1):
-        last = _post(
+        last = scratch.post(
             client,
             "/agreements",
             {
@@ -160,9 +133,9 @@ def _seed(client: httpx.Client) -> int:
 
 
 def main() -> None:
-    url = _scratch_database()
-    scratch = Path(tempfile.mkdtemp(prefix="convenios-bench-read-"))
-    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(scratch)}
+    url = scratch.database("convenios_bench_read")
+    documents = Path(tempfile.mkdtemp(prefix="convenios-bench-read-"))
+    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(documents)}
     os.environ.update(env)
     from sqlalchemy.orm import Session
 
@@ -176,7 +149,9 @@ def main() -> None:
     engine = create_engine(url)
     with Session(engine) as session, session.begin():
         catalog.import_catalog(
-            session=session, text=CATALOG.read_text(encoding="utf-8"), actor=operator("bench")
+            session=session,
+            text=scratch.CATALOG.read_text(encoding="utf-8"),
+            actor=operator("bench"),
         )
         _, secret = keys.create_key(
             session=session,
@@ -228,21 +203,7 @@ def main() -> None:
                 f"{measured.cpu_ms:>7.3f} {cpu_ratio:>6.2f}",
                 flush=True,
             )
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(
-            json.dumps(
-                {
-                    "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                    f"Python {platform.python_version()}",
-                    "goal_ratio": GOAL,
-                    "requests": results,
-                },
-                indent=1,
-                ensure_ascii=False,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        scratch.write_results(RESULTS, {"goal_ratio": GOAL, "requests": results})
     finally:
         for process in (service, bare):
             process.terminate()

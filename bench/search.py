@@ -11,9 +11,7 @@ at a time, through HTTP; p50 and p95 are printed and written to `bench/results/s
 The goal: every p95 at most 20 ms.
 """
 
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +28,12 @@ from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, inser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import scratch  # noqa: E402
+
 ROWS = int(os.environ.get("ROWS", "1000000"))
-SERVER = os.environ.get("CONVENIOS_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "convenios_bench_search"
 RUNS, WARMUP, GOAL_MS = 200, 20, 20.0
 BATCH = 20_000
-CATALOG = ROOT.parent / "shared" / "data" / "inegi_municipios.csv"
 RESULTS = ROOT / "bench" / "results" / "search.json"
 # (topic, what the title says, what the objective says)
 SUBJECTS = (
@@ -61,32 +59,9 @@ STATUSES = (
 KINDS = ("coordinacion", "colaboracion", "especifico")
 
 
-def _scratch_database() -> str:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return f"{SERVER}/{DATABASE}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/v1{path}", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def _templates(client: httpx.Client) -> dict[str, int]:
     """One estado, one municipio, their representatives and an agreement, through the API."""
-    estado = _post(
+    estado = scratch.post(
         client,
         "/parties",
         {
@@ -96,7 +71,7 @@ def _templates(client: httpx.Client) -> dict[str, int]:
             "name": "Gobierno del Estado de México",
         },
     )
-    municipio = _post(
+    municipio = scratch.post(
         client,
         "/parties",
         {
@@ -107,14 +82,14 @@ def _templates(client: httpx.Client) -> dict[str, int]:
         },
     )
     people = [
-        _post(
+        scratch.post(
             client,
             f"/parties/{party['id']}/representatives",
             {"full_name": "Mariana Téllez Arriaga", "gender": "feminine", "position": "Titular"},
         )
         for party in (municipio, estado)
     ]
-    agreement = _post(
+    agreement = scratch.post(
         client,
         "/agreements",
         {
@@ -318,9 +293,9 @@ def _p(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    url = _scratch_database()
-    scratch = Path(tempfile.mkdtemp(prefix="convenios-bench-search-"))
-    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(scratch)}
+    url = scratch.database(DATABASE)
+    documents = Path(tempfile.mkdtemp(prefix="convenios-bench-search-"))
+    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(documents)}
     os.environ.update(env)
     from sqlalchemy.orm import Session
 
@@ -335,7 +310,9 @@ def main() -> None:
     engine = create_engine(url)
     with Session(engine) as session, session.begin():
         catalog.import_catalog(
-            session=session, text=CATALOG.read_text(encoding="utf-8"), actor=operator("bench")
+            session=session,
+            text=scratch.CATALOG.read_text(encoding="utf-8"),
+            actor=operator("bench"),
         )
         _, secret = keys.create_key(
             session=session,
@@ -344,7 +321,7 @@ def main() -> None:
             representative_id=None,
             actor=operator("bench"),
         )
-    port = _free_port()
+    port = scratch.free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and application
         [
             sys.executable,
@@ -415,16 +392,7 @@ def main() -> None:
                 f"{results[name]['p95_ms']:>8.2f} {'≤' + str(int(GOAL_MS)):>6}",
                 flush=True,
             )
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(
-            json.dumps(
-                {"rows": ROWS, "goal_p95_ms": GOAL_MS, "queries": results},
-                indent=1,
-                ensure_ascii=False,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        scratch.write_results(RESULTS, {"rows": ROWS, "goal_p95_ms": GOAL_MS, "queries": results})
     finally:
         server.terminate()
         server.wait()
