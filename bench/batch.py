@@ -111,20 +111,16 @@ def run(workers: int) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="convenios-bench-batch-"))
     store = s3server.start(directory)
     try:
-        env = {
-            **os.environ,
-            "CONVENIOS_DATABASE_URL": scratch.database(f"convenios_bench_batch_{workers}"),
-            "CONVENIOS_STORAGE_URL": f"s3://{s3server.BUCKET}/bench-{workers}",
-            "CONVENIOS_S3_ENDPOINT_URL": store.endpoint,
-            "CONVENIOS_S3_ACCESS_KEY_ID": s3server.ACCESS_KEY,
-            "CONVENIOS_S3_SECRET_ACCESS_KEY": s3server.SECRET_KEY,
-            "CONVENIOS_BROKER_URL": REDIS,
-            "CONVENIOS_BROKER_QUEUE": f"bench-batch-{os.getpid()}-{workers}",
-            "CONVENIOS_BATCH_INTERVAL_SECONDS": "1",
-        }
-        scratch.convenios(env, "migrate")
-        scratch.convenios(env, "catalog", "import", str(scratch.CATALOG))
-        secret = scratch.convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
+        env, secret = scratch.prepared(
+            f"convenios_bench_batch_{workers}",
+            storage_url=f"s3://{s3server.BUCKET}/bench-{workers}",
+            s3_endpoint_url=store.endpoint,
+            s3_access_key_id=s3server.ACCESS_KEY,
+            s3_secret_access_key=s3server.SECRET_KEY,
+            broker_url=REDIS,
+            broker_queue=f"bench-batch-{os.getpid()}-{workers}",
+            batch_interval_seconds="1",
+        )
         ports = s3server.free_ports(2)
         replicas = [f"http://127.0.0.1:{port}" for port in ports]
         with ExitStack() as processes:

@@ -12,15 +12,12 @@ second and their ratio to the bare endpoint's — the ratio is what counts: the 
 0.5 for an agreement and for a page of them. Written to `bench/results/read.json`.
 """
 
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -133,34 +130,7 @@ def _seed(client: httpx.Client) -> int:
 
 
 def main() -> None:
-    url = scratch.database("convenios_bench_read")
-    documents = Path(tempfile.mkdtemp(prefix="convenios-bench-read-"))
-    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(documents)}
-    os.environ.update(env)
-    from sqlalchemy.orm import Session
-
-    from app.auth import service as keys
-    from app.auth.principal import operator
-    from app.catalog import service as catalog
-    from app.migrations import upgrade
-    from app.models.enums import Role
-
-    upgrade(url)
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        catalog.import_catalog(
-            session=session,
-            text=scratch.CATALOG.read_text(encoding="utf-8"),
-            actor=operator("bench"),
-        )
-        _, secret = keys.create_key(
-            session=session,
-            name="bench",
-            role=Role.ADMIN,
-            representative_id=None,
-            actor=operator("bench"),
-        )
-    engine.dispose()
+    env, secret = scratch.prepared("convenios_bench_read")
     service, port = _serve("app.main:create_app", env, "--factory")
     bare, bare_port = _serve("bench.bare:app", env)
     try:

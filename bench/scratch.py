@@ -1,6 +1,6 @@
-"""What the benchmarks that serve the API share: a scratch PostgreSQL database, a free loopback
-port, the `convenios` command, a request that must create, and their results written beside
-the machine they were measured on."""
+"""What the benchmarks that serve the API share: a scratch PostgreSQL database (set up as an
+operator sets one up), a free loopback port, the `convenios` command, a request that must
+create, and their results written beside the machine they were measured on."""
 
 import json
 import os
@@ -8,6 +8,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,22 @@ def database(name: str) -> str:
         connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return f"{SERVER}/{name}"
+
+
+def prepared(name: str, **settings: str) -> tuple[dict[str, str], str]:
+    """A scratch database ``name`` set up as an operator does — migrated, INEGI's catalog
+    imported, an admin key made — with a scratch storage directory unless ``settings`` name
+    another: the environment to serve it with (``settings`` as ``CONVENIOS_*`` variables), and
+    the key."""
+    env = {
+        **os.environ,
+        "CONVENIOS_DATABASE_URL": database(name),
+        "CONVENIOS_STORAGE_URL": tempfile.mkdtemp(prefix=f"{name}-"),
+        **{f"CONVENIOS_{key.upper()}": value for key, value in settings.items()},
+    }
+    convenios(env, "migrate")
+    convenios(env, "catalog", "import", str(CATALOG))
+    return env, convenios(env, "apikey", "create", "--role", "admin", "--name", "bench")
 
 
 def free_port() -> int:

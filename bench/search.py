@@ -15,7 +15,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -293,34 +292,11 @@ def _p(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    url = scratch.database(DATABASE)
-    documents = Path(tempfile.mkdtemp(prefix="convenios-bench-search-"))
-    env = {**os.environ, "CONVENIOS_DATABASE_URL": url, "CONVENIOS_STORAGE_URL": str(documents)}
+    env, secret = scratch.prepared(DATABASE)
     os.environ.update(env)
-    from sqlalchemy.orm import Session
-
     from app import clock
-    from app.auth import service as keys
-    from app.auth.principal import operator
-    from app.catalog import service as catalog
-    from app.migrations import upgrade
-    from app.models.enums import Role
 
-    upgrade(url)
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        catalog.import_catalog(
-            session=session,
-            text=scratch.CATALOG.read_text(encoding="utf-8"),
-            actor=operator("bench"),
-        )
-        _, secret = keys.create_key(
-            session=session,
-            name="bench",
-            role=Role.ADMIN,
-            representative_id=None,
-            actor=operator("bench"),
-        )
+    engine = create_engine(env["CONVENIOS_DATABASE_URL"])
     port = scratch.free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and application
         [
