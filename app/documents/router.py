@@ -76,20 +76,16 @@ def _read(session: Session, document: Document, settings: Settings) -> DocumentR
 
 
 def _answer(
-    response: Response,
-    idempotency: Idempotency,
-    body: DocumentRead,
-    *,
-    created: bool,
-    status_code: int | None = None,
+    response: Response, idempotency: Idempotency, body: DocumentRead, *, status_code: int
 ) -> DocumentRead:
-    # 200 when the same inputs gave this document before: nothing was rendered or stored.
+    # 201 stored now; 200 when the same inputs gave this document before (nothing was rendered
+    # or stored); 202 pending, for a worker to render.
     respond_created(
         response,
         idempotency,
         body,
         location=f"{API_PREFIX}/documents/{body.id}",
-        status_code=status_code or (201 if created else 200),
+        status_code=status_code,
     )
     return body
 
@@ -113,9 +109,7 @@ def _queue(
             tasks.publish_render(document.id)
         body = _read(recording, document, settings)
         ready = document.status is DocumentStatus.READY
-        return _answer(
-            response, idempotency, body, created=False, status_code=200 if ready else 202
-        )
+        return _answer(response, idempotency, body, status_code=200 if ready else 202)
 
 
 @router.post(
@@ -183,7 +177,7 @@ def generate_document(
         with writes() as recording:
             idempotency.claim(recording)
             body = _read(recording, plan.existing, settings)
-            return _answer(response, idempotency, body, created=False)
+            return _answer(response, idempotency, body, status_code=200)
     rendered = service.render(plan, render=render_runner())
     with staging(writes.sessions, get_storage()) as stage:
         file = stage.put(rendered.pdf)
@@ -193,7 +187,7 @@ def generate_document(
                 recording, plan, rendered, file, stage=stage, actor=actor, settings=settings
             )
             body = _read(recording, document, settings)
-            return _answer(response, idempotency, body, created=created)
+            return _answer(response, idempotency, body, status_code=201 if created else 200)
 
 
 # The preview shows user text: it may load nothing, run nothing and sit in no frame.
@@ -330,7 +324,7 @@ def upload_document(
                 recording, agreement.id, incoming, facts, stored, stage=stage, actor=actor
             )
             body = _read(recording, document, settings)
-            return _answer(response, idempotency, body, created=created)
+            return _answer(response, idempotency, body, status_code=201 if created else 200)
 
 
 @router.get("/documents/{document_id}", responses=problem_responses(404))
