@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,6 +84,20 @@ def get_engine() -> Engine:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+    )
+
+
+def insert_unless_present(session: Session, model: type[Any], key: str, **values: Any) -> Any:
+    """``INSERT … ON CONFLICT (key) DO NOTHING RETURNING key``: the key when this statement
+    wrote the row, None when one was there already (RETURNING, since drivers do not all count
+    the rows of such an insert alike)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    column = getattr(model, key)
+    return session.scalar(
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(column)
     )
 
 

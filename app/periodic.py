@@ -9,11 +9,10 @@ period."""
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
+from app.db import insert_unless_present
 from app.models import ScheduledRun
 
 # Loops on several processes tick at slightly different moments: a run a little early still
@@ -25,17 +24,7 @@ def claim(sessions: sessionmaker[Session], name: str, period: timedelta) -> bool
     """Whether this process runs ``name`` now: True for the first to ask in each ``period``."""
     now = clock.now()
     with sessions() as session, session.begin():
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        # RETURNING says which row this statement wrote (rowcount is not told alike by every
-        # driver for an INSERT … ON CONFLICT).
-        first = session.scalar(
-            insert(ScheduledRun)
-            .values(name=name, last_started_at=now)
-            .on_conflict_do_nothing(index_elements=["name"])
-            .returning(ScheduledRun.name)
-        )
-        if first is not None:
+        if insert_unless_present(session, ScheduledRun, "name", name=name, last_started_at=now):
             return True
         moved = session.scalar(
             update(ScheduledRun)

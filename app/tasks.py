@@ -12,6 +12,7 @@ database (`app.documents.queued`) make a document rendered once however often it
 """
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,25 +20,28 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Celery, Task
-from kombu.exceptions import OperationalError
+from kombu.exceptions import ChannelError, OperationalError
 
 from app import clock, periodic
 from app.batches.scheduled import process_until
 from app.config import Settings, get_settings
 from app.db import get_engine, session_factory
-from app.documents import queued
-from app.documents.runners import get_storage, render_runner
+from app.documents import queued, remote
+from app.documents.runners import get_storage, render_runner, run_here
+from app.documents.workers import WorkersBusy
 from app.errors import ProblemError
 
 logger = logging.getLogger("convenios.tasks")
 
 RENDER_DOCUMENT = "convenios.render_document"
+RUN_JOB = "convenios.run_job"
 # A task may come before the transaction that wrote its document commits: it looks again this
 # many times, a second apart, before concluding that the request was rolled back.
 UNCOMMITTED_LOOKS = 5
 # Connecting to the broker, and each of its answers, may take this long: a request that
 # publishes never hangs on a broker that is down.
 BROKER_TIMEOUT_SECONDS = 2
+_TICKET = re.compile(r"[0-9a-f]{32}")
 
 
 class BrokerUnavailable(ProblemError):
@@ -80,6 +84,20 @@ def render_document(task: Task, document_id: int) -> str:
     return status.value
 
 
+def run_job(task: Task, ticket: str, message: Any) -> str:
+    """An upload check or a signature validation an API replica waits for
+    (`app.documents.remote`): run it here, and record the answer where the replica reads it."""
+    if not isinstance(ticket, str) or not _TICKET.fullmatch(ticket):
+        logger.error("a job with no valid ticket was dropped")
+        return "no ticket"
+    try:
+        outcome = remote.perform(message, run_here)
+    except WorkersBusy:
+        raise task.retry(countdown=1, max_retries=None) from None
+    remote.record(session_factory(get_engine(), write=True), ticket, outcome)
+    return "answered"
+
+
 @lru_cache(maxsize=8)
 def _celery(broker: str, queue: str, redelivery_seconds: int) -> Celery:
     app = Celery("convenios", broker=broker, set_as_current=False)
@@ -111,6 +129,7 @@ def _celery(broker: str, queue: str, redelivery_seconds: int) -> Celery:
         worker_send_task_events=False,
     )
     app.task(bind=True, name=RENDER_DOCUMENT, acks_late=True)(render_document)
+    app.task(bind=True, name=RUN_JOB, acks_late=True)(run_job)
     return app
 
 
@@ -124,8 +143,14 @@ def celery_app(settings: Settings | None = None) -> Celery:
 def publish_render(document_id: int) -> None:
     """Queue the render of a pending document; 503 with Retry-After when the broker cannot
     take it (within seconds)."""
+    publish(RENDER_DOCUMENT, [document_id])
+
+
+def publish(task: str, args: list[Any], *, queue: str | None = None) -> None:
+    """Send ``task`` (to ``queue``, else the renders'); 503 with Retry-After when the broker
+    cannot take it (within seconds)."""
     try:
-        celery_app().send_task(RENDER_DOCUMENT, args=[document_id], retry=False)
+        celery_app().send_task(task, args=args, queue=queue, retry=False)
     except (OperationalError, OSError, ConnectionError) as error:
         logger.error("broker unavailable: %s", type(error).__name__)
         raise BrokerUnavailable(
@@ -134,10 +159,32 @@ def publish_render(document_id: int) -> None:
         ) from None
 
 
+def broker_status(settings: Settings) -> str:
+    """For `/readyz`: how many tasks wait on each of this deployment's queues, or why the broker
+    cannot be reached (`BrokerUnavailable`), within seconds."""
+    queues = {"renders": settings.broker_queue, "checks": remote.checks_queue(settings)}
+    try:
+        with celery_app(settings).connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            waiting = {name: _waiting(connection, queue) for name, queue in queues.items()}
+    except (OperationalError, OSError, ConnectionError) as error:
+        raise BrokerUnavailable(f"unreachable ({type(error).__name__})") from None
+    return "ok: " + ", ".join(f"{count} {name} waiting" for name, count in waiting.items())
+
+
+def _waiting(connection: Any, queue: str) -> int:
+    with connection.channel() as channel:
+        try:
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+        except ChannelError:  # not declared yet (no worker has started), or empty on Redis
+            return 0
+
+
 # How often a worker's loop looks whether a periodic job is due (it runs once per period across
 # all processes, whoever looks first).
 TICK_SECONDS = 5.0
-LOST_RENDERS_PERIOD = timedelta(minutes=1)
+PERIOD_OF_LOST = timedelta(minutes=1)
+PERIOD_OF_UNREAD = timedelta(minutes=10)
 
 
 def _periodic_jobs(settings: Settings) -> list[tuple[str, timedelta, Callable[[], Any]]]:
@@ -148,7 +195,8 @@ def _periodic_jobs(settings: Settings) -> list[tuple[str, timedelta, Callable[[]
     engine = get_engine()
     writes = session_factory(engine, write=True)
     jobs: list[tuple[str, timedelta, Callable[[], Any]]] = [
-        ("lost-renders", LOST_RENDERS_PERIOD, lambda: queued.lost(writes, settings, publish_render))
+        ("lost-renders", PERIOD_OF_LOST, lambda: queued.lost(writes, settings, publish_render)),
+        ("unread-results", PERIOD_OF_UNREAD, lambda: remote.forget_unread(writes)),
     ]
     if settings.sweep_interval_minutes > 0:
         period = timedelta(minutes=settings.sweep_interval_minutes)
@@ -193,7 +241,7 @@ def run_worker(*, concurrency: int) -> int:
                 "worker",
                 "--pool=threads",
                 f"--concurrency={concurrency}",
-                f"--queues={settings.broker_queue}",
+                f"--queues={settings.broker_queue},{remote.checks_queue(settings)}",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",

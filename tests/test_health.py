@@ -1,12 +1,14 @@
 """Liveness, readiness and the errors every client sees."""
 
+import functools
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app import main
 from app.config import get_settings
-from app.db import make_engine
+from app.db import get_engine, make_engine
 from app.main import create_app
 from tests.conftest import Keys
 
@@ -24,6 +26,7 @@ def test_readyz_checks_database_migrations_and_storage(client: TestClient) -> No
         "database": "ok",
         "migrations": "ok",
         "storage": "ok",
+        "broker": "none",
         "signatures": "no trust roots (CONVENIOS_TRUST_ROOTS): PAdES signing is refused",
     }
 
@@ -93,3 +96,32 @@ def test_every_operation_is_documented(client: TestClient) -> None:
                 op["operationId"],
                 status,
             )
+
+
+@pytest.mark.parametrize("broker", ["", "redis://127.0.0.1:9/0"])
+def test_a_served_replica_runs_the_periodic_loops_unless_workers_do(
+    broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`convenios serve` sweeps, delivers and makes batches itself in the embedded mode; with a
+    broker the workers run those loops, and every replica leaves them alone."""
+    started: list[str] = []
+    monkeypatch.setenv("CONVENIOS_BROKER_URL", broker)
+    monkeypatch.setenv("CONVENIOS_DATABASE_URL", f"sqlite:///{tmp_path / 'served.sqlite3'}")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    for name in ("sweep_periodically", "dispatch_periodically", "process_periodically"):
+        monkeypatch.setattr(main, name, functools.partial(_record, started, name))
+    try:
+        with TestClient(create_app()):  # as `convenios serve` builds it: no engine given
+            pass
+    finally:
+        get_engine().dispose()
+        get_engine.cache_clear()
+    expected = (
+        [] if broker else ["dispatch_periodically", "process_periodically", "sweep_periodically"]
+    )
+    assert sorted(started) == expected
+
+
+async def _record(started: list[str], name: str, engine: object, settings: object) -> None:
+    started.append(name)

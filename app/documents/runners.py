@@ -1,11 +1,17 @@
 """Where documents are kept, and the worker pools that render, parse and sign them.
 
-Routes ask for these at call time, so that tests can replace a pool or the storage."""
+Routes ask for these at call time, so that tests can replace a pool or the storage. With a
+broker, upload checks and signature validation go to the task workers (`app.documents.remote`);
+renders go there by their own path (`app.documents.queued`)."""
+
+from typing import Any
 
 from app.config import Settings, get_settings
+from app.documents import remote
 from app.documents.service import Runner
 from app.documents.storage import Storage, storage_for
-from app.documents.workers import WorkerPool, shared_pool
+from app.documents.workers import Job, WorkerPool, shared_pool
+from app.signatures.pades import AcceptJob, VerifyJob
 
 # One forkserver serves every pool of the process and preloads what the first pool names, so
 # every pool names them all: whichever starts first, workers start with the libraries imported.
@@ -42,20 +48,37 @@ def render_runner() -> Runner:
     )
 
 
-def inspect_runner() -> Runner:
+def _inspect_locally(job: Job) -> Any:
     settings = get_settings()
-    return pool_runner(
+    run = pool_runner(
         "inspection",
         timeout=settings.upload_check_timeout_seconds,
         memory_mb=settings.upload_check_memory_mb,
     )
+    return run(job)
 
 
-def crypto_runner() -> Runner:
-    """Signing and validating signatures."""
+def _crypto_locally(job: Job) -> Any:
     settings = get_settings()
-    return pool_runner(
+    run = pool_runner(
         "signatures",
         timeout=settings.signature_timeout_seconds,
         memory_mb=settings.signature_memory_mb,
     )
+    return run(job)
+
+
+def inspect_runner() -> Runner:
+    """Checking uploads, and drawing pages as pictures."""
+    return remote.runner(_inspect_locally, timeout=get_settings().upload_check_timeout_seconds)
+
+
+def crypto_runner() -> Runner:
+    """Signing and validating signatures (signing always in this process)."""
+    return remote.runner(_crypto_locally, timeout=get_settings().signature_timeout_seconds)
+
+
+def run_here(job: Job) -> Any:
+    """Run a job sent to this worker (`app.documents.remote`) in this process's own pool."""
+    local = _crypto_locally if isinstance(job, VerifyJob | AcceptJob) else _inspect_locally
+    return local(job)

@@ -76,7 +76,7 @@ def _subclasses(cls: type[JobError]) -> list[type[JobError]]:
     return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
 
 
-def _error_class(name: str) -> type[JobError]:
+def error_class(name: str) -> type[JobError]:
     """A worker reports an error by class name; the caller raises the same class again.
 
     Looked up when needed: job modules define their own `JobError` subclasses."""
@@ -195,7 +195,7 @@ class WorkerPool:
             self._retire(worker)
         else:
             self._idle.put(worker)
-        raise _error_class(name)(message)
+        raise error_class(name)(message)
 
     def close(self) -> None:
         with self._lock:

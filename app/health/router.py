@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import migrations
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.documents.runners import get_storage
 from app.documents.scrub import missing_recent
 from app.documents.storage import StorageUnavailable
@@ -28,6 +28,10 @@ class Readiness(BaseModel):
     database: str
     migrations: str
     storage: str
+    broker: str = Field(
+        description="The task queue's broker and how many tasks wait on it, or `none` in the "
+        "embedded mode (renders and checks run in the API process)."
+    )
     signatures: str = Field(
         description="The trust roots PAdES signatures are checked against, or that there are "
         "none (then PAdES signing is refused; other ways to sign work)."
@@ -43,7 +47,7 @@ def healthz() -> Health:
 @router.get("/readyz", responses=problem_responses(503))
 def readyz(request: Request) -> Readiness:
     """The database answers, its schema is at the latest migration, storage is writable and
-    holds the files of the newest documents."""
+    holds the files of the newest documents, and the broker, if one is configured, answers."""
     engine: Engine = request.app.state.engine
     problems: list[str] = []
     database = schema = "ok"
@@ -70,7 +74,11 @@ def readyz(request: Request) -> Readiness:
                 storage = f"files of documents {', '.join(map(str, missing[:10]))} are missing"
     if storage != "ok":
         problems.append(f"storage: {storage}")
-    signatures = _trust_status(get_settings().trust_roots)
+    settings = get_settings()
+    broker = _broker_status(settings)
+    if not broker.startswith(("ok", "none")):
+        problems.append(f"broker: {broker}")
+    signatures = _trust_status(settings.trust_roots)
     if signatures.startswith("unreadable"):
         problems.append(f"signatures: {signatures}")
     if problems:
@@ -80,8 +88,20 @@ def readyz(request: Request) -> Readiness:
         database=database,
         migrations=schema,
         storage=storage,
+        broker=broker,
         signatures=signatures,
     )
+
+
+def _broker_status(settings: Settings) -> str:
+    if settings.broker is None:
+        return "none"
+    from app import tasks  # the broker's client: loaded where a broker is configured only
+
+    try:
+        return tasks.broker_status(settings)
+    except tasks.BrokerUnavailable as error:
+        return error.detail
 
 
 def _trust_status(path: Path | None) -> str:

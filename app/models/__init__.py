@@ -15,7 +15,7 @@ from app.models.batch import Batch, BatchItem
 from app.models.calendar import CalendarFeed
 from app.models.catalog import Municipality
 from app.models.delivery import Delivery, DeliveryAttempt, WebhookSubscription
-from app.models.document import BlobLease, Document, ScheduledRun
+from app.models.document import BlobLease, Document, JobResult, ScheduledRun
 from app.models.event import Event
 from app.models.idempotency import IdempotencyRecord
 from app.models.invitation import DevicePreparation, Invitation, SigningSession
@@ -47,6 +47,7 @@ __all__ = [
     "FolioCounter",
     "IdempotencyRecord",
     "Invitation",
+    "JobResult",
     "Municipality",
     "Obligation",
     "Party",

@@ -102,3 +102,16 @@ class ScheduledRun(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobResult(Base):
+    """What a task worker answered to an upload check or a signature validation asked by an API
+    replica (`app.documents.remote`): kept until the replica, polling, reads and deletes it —
+    or, if it gave up waiting, until the workers' cleanup an hour later. ``outcome`` is the
+    wire's JSON (`app.wire`), never a pickle."""
+
+    __tablename__ = "job_results"
+
+    ticket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    outcome: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -7,11 +7,15 @@
 - a render that fails leaves the document failed, saying why;
 - a task lost with the broker is queued again by the sweep; out of attempts, the document fails;
 - a worker killed in the middle of a render: ready after the retry, one file, nothing orphaned;
-- the sweep's period is claimed by one process when several race for it.
+- the sweep's period is claimed by one process when several race for it;
+- upload checks and signature validation run on the workers, the request waiting for their
+  answer (the same answers as in the embedded mode); none taken in time: 503, nothing recorded;
+- `/readyz` says how many tasks wait, and that the broker is unreachable when it is.
 
 Each test publishes to a queue of its own on the broker, deleted afterwards.
 """
 
+import io
 import os
 import signal
 import subprocess
@@ -29,6 +33,7 @@ import kombu
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from pypdf import PdfWriter
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
@@ -38,18 +43,21 @@ from app.agreements import repository as agreements
 from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
-from app.db import make_engine, session_factory
-from app.documents import queued, service
+from app.db import get_engine, make_engine, session_factory
+from app.documents import queued, remote, runners, service
+from app.documents.inspection import InspectJob, NotAPdf
 from app.documents.runners import get_storage, render_runner
 from app.documents.scrub import scrub
 from app.documents.service import GenerateRequest
 from app.main import create_app
-from app.models import AuditEvent, Document, ScheduledRun
+from app.models import AuditEvent, Document, JobResult, ScheduledRun
 from app.models.enums import DocumentStatus, Role
+from app.signatures.pades import Credentials, SignaturesUnreadable, SignJob, VerifyJob
 from app.templates import service as templates
 from tests.conftest import INEGI_CSV
 from tests.databases import ONE_DATABASE, api_key, drop_database, new_database
 from tests.factories import API, agreement, ok
+from tests.signatures.pki import test_pki
 
 REDIS_URL = os.environ.get("CONVENIOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RABBITMQ_URL = os.environ.get("CONVENIOS_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -161,6 +169,7 @@ def queue(
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
+    get_engine.cache_clear()  # requests waiting for the workers' answers read them on it
     legal = api_key(engine, Role.LEGAL)
     with TestClient(create_app(engine), raise_server_exceptions=False) as client:
         running = Queue(url, engine, tmp_path, dict(os.environ), client, legal)
@@ -170,13 +179,15 @@ def queue(
             for process in running.workers:
                 running.kill(process)
             broker = redis.Redis.from_url(REDIS_URL)
-            broker.delete(name)
+            broker.delete(name, f"{name}.checks")
             # Tasks a killed worker held, waiting to be delivered again.
             for tag, payload in broker.hgetall("unacked").items():
                 if name.encode() in payload:
                     broker.hdel("unacked", tag)
                     broker.zrem("unacked_index", tag)
             engine.dispose()
+            get_engine().dispose()
+            get_engine.cache_clear()
             drop_database(backend, url)
 
 
@@ -385,3 +396,91 @@ def test_rabbitmq_serves_as_the_broker_alike(queue: Queue, monkeypatch: pytest.M
             queue.kill(process)
         with kombu.Connection(RABBITMQ_URL) as connection:
             connection.channel().queue_delete(get_settings().broker_queue)
+
+
+def _upload(queue: Queue, agreement_id: int, data: bytes) -> Any:
+    return queue.client.post(
+        f"{API}/agreements/{agreement_id}/documents/upload",
+        files={"file": ("anexo.pdf", data, "application/pdf")},
+        data={"kind": "annex"},
+        headers=queue.legal,
+    )
+
+
+def _pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _nothing_here(job: object) -> None:
+    raise AssertionError(f"{type(job).__name__} ran in the API process")
+
+
+def test_upload_checks_and_signature_validation_run_on_the_workers(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This process's own pools must not be used: the work is the workers'.
+    monkeypatch.setattr(runners, "_inspect_locally", _nothing_here)
+    monkeypatch.setattr(runners, "_crypto_locally", _nothing_here)
+    queue.start_worker()
+    created = _convenio(queue)
+    pdf = _pdf()
+    uploaded = ok(_upload(queue, created["id"], pdf), 201)
+    assert uploaded["pages"] == 1 and uploaded["size"] == len(pdf)
+    refused = _upload(queue, created["id"], b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    assert refused.status_code == 415, refused.text
+    assert refused.json()["type"].endswith("not-a-pdf")
+    with pytest.raises(NotAPdf):
+        runners.inspect_runner()(InspectJob(b"no es un PDF"))
+
+    pki = test_pki()
+    firma = pki.efirma("Luis Ramírez Ortega", "RAOL7005128K3", None, password="x-123")
+    signed = SignJob(
+        pdf=pdf,
+        credentials=Credentials(password="x-123", certificate=firma.cer, private_key=firma.key),
+        trust=pki.trust,
+        at=service_clock.now(),
+        field_name="Firma-estado",
+        reason="Firma del convenio",
+    ).run()
+    # The reports of the workers are those of a run here, field for field.
+    assert runners.crypto_runner()(VerifyJob(signed.pdf, pki.trust)) == (signed.report,)
+    with pytest.raises(SignaturesUnreadable):
+        runners.crypto_runner()(VerifyJob(b"no es un PDF", pki.trust))
+    # Every answer read was deleted.
+    with Session(queue.engine) as session:
+        assert session.scalar(select(func.count()).select_from(JobResult)) == 0
+
+
+def test_a_check_no_worker_takes_in_time_answers_503_and_records_nothing(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = _convenio(queue)
+    monkeypatch.setattr(remote, "QUEUE_WAIT_SECONDS", 1.0)
+    monkeypatch.setenv("CONVENIOS_UPLOAD_CHECK_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    started = time.monotonic()
+    answer = _upload(queue, created["id"], _pdf())  # no worker runs
+    assert answer.status_code == 503, answer.text
+    assert 2 <= time.monotonic() - started < 10
+    assert answer.json()["type"].endswith("workers-busy") and answer.headers["retry-after"]
+    with Session(queue.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_readiness_counts_the_waiting_tasks_and_says_when_the_broker_is_unreachable(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _generate(queue, _convenio(queue)["id"])  # no worker runs: its render waits
+    ready = ok(queue.client.get("/readyz"))
+    assert ready["broker"] == "ok: 1 renders waiting, 0 checks waiting"
+    monkeypatch.setenv("CONVENIOS_BROKER_URL", "redis://127.0.0.1:9/0")  # a closed port
+    get_settings.cache_clear()
+    started = time.monotonic()
+    down = queue.client.get("/readyz")
+    assert time.monotonic() - started < 10
+    assert down.status_code == 503
+    assert "broker: unreachable (OperationalError)" in down.json()["detail"]
