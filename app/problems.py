@@ -24,8 +24,10 @@ PROBLEM_TYPES: dict[str, str] = {
     "concurrent-update": "409: another request changed the object meanwhile; read it and retry.",
     "agreement-changed": "409: the agreement changed while its document was being rendered.",
     "batch-running": "409: the batch is still running; its ZIP comes once it has finished.",
+    "batch-nothing-to-retry": "409: no municipio of the batch has failed: nothing to retry.",
     "not-ready": "503: the database or the storage is not available.",
-    "workers-busy": "503: every worker is busy and enough jobs wait; retry after `Retry-After`.",
+    "workers-busy": "503: every worker is busy, or none took the work in time; retry after "
+    "`Retry-After`.",
     "storage-lease-lapsed": "503: a file took too long to store; retry.",
     "storage-unavailable": "503: the document store cannot be reached now; retry later.",
     "document-unavailable": "503: a document's file cannot be read from storage now.",

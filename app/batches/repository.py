@@ -109,6 +109,19 @@ def next_claimable(session: Session, *, now: datetime, batch_id: int | None = No
     return session.scalar(query.order_by(BatchItem.id).limit(1))
 
 
+def reopen_failed(session: Session, batch_id: int) -> list[str]:
+    """Put the batch's failed items back to pending, with their attempts counted afresh; the
+    codes of their municipios, in order. An item keeps the agreement it had, if any."""
+    reopened = session.execute(
+        update(BatchItem)
+        .where(BatchItem.batch_id == batch_id, BatchItem.status == BatchItemStatus.FAILED)
+        .values(status=BatchItemStatus.PENDING, error=None, attempts=0, claimed_until=None)
+        .returning(BatchItem.position, BatchItem.municipality_code)
+        .execution_options(synchronize_session=False)
+    )
+    return [code for _, code in sorted(reopened.all())]
+
+
 def has_pending(session: Session, batch_id: int) -> bool:
     query = exists().where(
         BatchItem.batch_id == batch_id, BatchItem.status == BatchItemStatus.PENDING

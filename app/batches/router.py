@@ -15,7 +15,7 @@ from app.config import API_PREFIX, get_settings
 from app.db import SessionDep, end_reading
 from app.documents.runners import get_storage
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep, respond_created
+from app.idempotency import IdempotencyDep, respond, respond_created
 from app.models.enums import BatchItemStatus
 from app.pagination import Page, PageDep, build_page, id_cursor, int_after
 from app.schemas import Id
@@ -74,6 +74,27 @@ def get_batch(_: Reader, batch_id: Id, session: SessionDep) -> BatchRead:
     """A batch's progress: how many municipios are done, failed and pending, and why each
     failure failed (the first 100; all of them at `items?status=failed`)."""
     return service.describe(session, service.get_batch(session, batch_id))
+
+
+@router.post("/{batch_id}/retry", status_code=202, responses=problem_responses(404, 409))
+def retry_batch(
+    actor: Writer,
+    batch_id: Id,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> BatchRead:
+    """Take the batch's failed municipios up again, once what made them fail is put right —
+    each failure's `error` says what (a field of its agreement to complete, a municipio no
+    longer in the catalog…). An item keeps the agreement it had; the batch is `running` until
+    they are made or fail again. 409 `batch-nothing-to-retry` when none has failed. With an
+    `Idempotency-Key`, a retried request gets the first answer."""
+    idempotency.claim()
+    batch = service.retry_failed(session, batch_id, actor)
+    body = service.describe(session, batch)
+    location = {"Location": f"{API_PREFIX}/batches/{batch.id}"}
+    respond(response, idempotency, body, status_code=202, headers=location)
+    return body
 
 
 @router.get("/{batch_id}/items", responses=problem_responses(404))

@@ -80,14 +80,18 @@ class BatchRunning(Conflict):
     type = "batch-running"
 
 
+class NothingToRetry(Conflict):
+    type = "batch-nothing-to-retry"
+
+
 def claim_length(settings: Settings) -> timedelta:
     """How long a claim holds an item: a render may wait one job's time limit for a worker and
     take as long again, and creating the agreement and storing its PDF take a margin."""
     return timedelta(seconds=2 * settings.render_timeout_seconds + 60)
 
 
-def get_batch(session: Session, batch_id: int) -> Batch:
-    batch = repository.get(session, batch_id)
+def get_batch(session: Session, batch_id: int, *, for_update: bool = False) -> Batch:
+    batch = repository.get(session, batch_id, for_update=for_update)
     if batch is None:
         raise NotFound(f"Batch {batch_id} does not exist.")
     return batch
@@ -297,6 +301,27 @@ def municipio_party(session: Session, municipality: Municipality, actor: Princip
         ),
         actor=actor,
     )
+
+
+def retry_failed(session: Session, batch_id: int, actor: Principal) -> Batch:
+    """Take the batch's failed items up again — after what made them fail was put right (the
+    agreement completed, the catalog or the template fixed): the batch runs until they are
+    made or fail again. 409 when none has failed."""
+    batch = get_batch(session, batch_id, for_update=True)
+    codes = repository.reopen_failed(session, batch.id)
+    if not codes:
+        raise NothingToRetry(f"No municipio of batch {batch.id} has failed: nothing to retry.")
+    before = batch.status
+    batch.status, batch.finished_at = BatchStatus.RUNNING, None
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="batch.retried",
+        entity=("batch", batch.id),
+        changes={"status": [before.value, batch.status.value], "municipios": [None, codes]},
+    )
+    return batch
 
 
 # --- Processing an item -------------------------------------------------------------------------

@@ -203,9 +203,10 @@ def test_a_batch_for_a_state_makes_an_agreement_and_a_pdf_for_each_municipio(
     assert listed[0]["id"] == batch["id"] and listed[0]["done"] == 3
 
 
-def test_one_item_that_fails_is_named_and_the_others_finish(
+def test_one_item_that_fails_is_named_and_the_others_finish_and_it_can_be_retried(
     client: TestClient,
     keys: Keys,
+    db: Session,
     sessions: sessionmaker[Session],
     gobierno: dict[str, Any],
 ) -> None:
@@ -242,6 +243,34 @@ def test_one_item_that_fails_is_named_and_the_others_finish(
     as_bytes = client.get(batch["documents_url"], headers=generic)
     assert as_bytes.headers["content-type"] == "application/octet-stream"
     assert zipfile.ZipFile(io.BytesIO(as_bytes.content)).namelist() == archive.namelist()
+
+    # What made it fail put right, the failed municipio is taken up again, with its agreement.
+    [before] = failed
+    retry = f"{API}/batches/{accepted['id']}/retry"
+    assert client.post(retry, headers=keys.viewer).status_code == 403
+    again = ok(client.post(retry, headers={**keys.legal, "Idempotency-Key": "reintento-1"}), 202)
+    assert again["status"] == "running" and (again["failed"], again["pending"]) == (0, 1)
+    replayed = client.post(retry, headers={**keys.legal, "Idempotency-Key": "reintento-1"})
+    assert replayed.status_code == 202 and replayed.json()["id"] == again["id"]
+    assert run(sessions, real).done == 1
+    batch = ok(client.get(f"{API}/batches/{accepted['id']}", headers=keys.legal))
+    assert (batch["status"], batch["done"], batch["failed"]) == ("finished", 2, 0)
+    [item] = [
+        item
+        for item in ok(client.get(batch["items_url"], headers=keys.legal))["items"]
+        if item["municipality_code"] == "03002"
+    ]
+    assert item["agreement_id"] == before["agreement_id"] and item["error"] is None
+    names = zipfile.ZipFile(
+        io.BytesIO(client.get(batch["documents_url"], headers=keys.legal).content)
+    ).namelist()
+    assert [name.split(" ", 1)[1] for name in names] == ["Mulegé.pdf", "La Paz.pdf"]
+    nothing = client.post(retry, headers=keys.legal)
+    assert nothing.status_code == 409
+    assert nothing.json()["type"].endswith("batch-nothing-to-retry")
+    assert client.post(f"{API}/batches/999999/retry", headers=keys.legal).status_code == 404
+    retried = db.scalars(select(AuditEvent).where(AuditEvent.action == "batch.retried")).all()
+    assert len(retried) == 1 and retried[0].changes["municipios"] == [None, ["03002"]]
 
 
 def test_refused_batches_create_nothing(
