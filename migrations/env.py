@@ -25,7 +25,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
-# Indexes of kinds only PostgreSQL has (trigram and full-text GIN, an operator class), made by
+# Indexes of kinds only PostgreSQL has (trigram and full-text GIN, an operator class), and the
+# column of type only it has that a trigger keeps (an agreement's search vector), made by
 # migrations alone: the models, which both databases share, do not declare them, and comparing
 # must not drop them.
 POSTGRESQL_ONLY_INDEXES = {
@@ -33,13 +34,21 @@ POSTGRESQL_ONLY_INDEXES = {
     "ix_parties_search_trgm",
     "ix_agreements_folio_pattern",
     "ix_agreements_search_words",
+    "ix_agreements_search_vector",
 }
+POSTGRESQL_ONLY_COLUMNS = {("agreements", "search_vector")}
 
 
 def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    return not (type_ == "index" and reflected and name in POSTGRESQL_ONLY_INDEXES)
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "index":
+        return name not in POSTGRESQL_ONLY_INDEXES
+    if type_ == "column":
+        return (obj.table.name, name) not in POSTGRESQL_ONLY_COLUMNS
+    return True
 
 
 def _run(connection: Connection) -> None:

@@ -74,7 +74,8 @@ def test_the_academic_parties_of_before_become_private_ones(database: str) -> No
 
 def test_the_search_words_are_written_for_agreements_of_before(database: str) -> None:
     """Migration 6e1f0a2b3c4d adds each agreement's search words — from its title, objective
-    and parties' names — and its downgrade drops them (and, on PostgreSQL, their index)."""
+    and parties' names — and its downgrade drops them (and, on PostgreSQL, their index); on
+    PostgreSQL, a9c4e6f1b2d8 keeps them as a vector too."""
     config = migrations.alembic_config(database)
     engine = make_engine(database)
     with Session(engine) as session, session.begin():
@@ -110,5 +111,22 @@ def test_the_search_words_are_written_for_agreements_of_before(database: str) ->
         words = connection.execute(text("SELECT search_words FROM agreements")).scalar_one()
     assert words == "conveni municipal colabor atencion emergent municipi tlalnepantl baz"
     if engine.dialect.name == "postgresql":
+        # Migration a9c4e6f1b2d8: the vector of the words, indexed, filled for the rows of
+        # before and kept by a trigger for every row written since.
+        assert "ix_agreements_search_vector" in indexes()
+        assert "ix_agreements_search_words" not in indexes()
+        same = text("SELECT search_vector = to_tsvector('simple', search_words) FROM agreements")
+        with engine.begin() as connection:
+            assert connection.execute(same).scalar_one()
+            connection.execute(text("UPDATE agreements SET search_words = 'padron catastral'"))
+            vector = connection.execute(text("SELECT search_vector::text FROM agreements"))
+            assert vector.scalar_one() == "'catastral':2 'padron':1"
+        command.downgrade(config, "f7d2e9a1c3b5")
+        assert "search_vector" not in columns()
         assert "ix_agreements_search_words" in indexes()
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert connection.execute(same).scalar_one()
+    else:
+        assert "search_vector" not in columns()
     engine.dispose()

@@ -104,6 +104,8 @@ class Agreement(TimestampMixin, VersionedMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # The stems of the words of its title, objective and parties' names (app.words), distinct
     # and space-separated, for `q` searches by word form: "convenios" finds "convenio".
+    # On PostgreSQL a trigger keeps them as a `tsvector` too, in `search_vector`, which only the
+    # migrations and the search's SQL know of (migration a9c4e6f1b2d8).
     search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parties: Mapped[list["AgreementParty"]] = relationship(
