@@ -90,7 +90,7 @@ def ask(job: Job, *, wait: float) -> Any:
         pause = min(pause * 1.5, 0.25)
     with writes() as session, session.begin():
         session.execute(delete(JobResult).where(JobResult.ticket == ticket))
-    return _result(outcome)
+    return result_of(outcome)
 
 
 def _read(sessions: sessionmaker[Session], ticket: str) -> str | None:
@@ -98,7 +98,8 @@ def _read(sessions: sessionmaker[Session], ticket: str) -> str | None:
         return session.scalar(select(JobResult.outcome).where(JobResult.ticket == ticket))
 
 
-def _result(outcome: str) -> Any:
+def result_of(outcome: str) -> Any:
+    """The result a worker's ``outcome`` holds, or its `JobError` raised again."""
     answer = json.loads(outcome)
     if "error" in answer:
         raise error_class(answer["error"])(answer["message"])

@@ -391,11 +391,16 @@ def test_rabbitmq_serves_as_the_broker_alike(queue: Queue, monkeypatch: pytest.M
         queue.start_worker()
         ready = queue.wait(body["id"], lambda d: d.status is not DocumentStatus.PENDING)
         assert ready.status is DocumentStatus.READY, ready.error
+        # An upload's check too, on its queue.
+        monkeypatch.setattr(runners, "_inspect_locally", _nothing_here)
+        ok(_upload(queue, ready.agreement_id, _pdf()), 201)
     finally:
         for process in queue.workers:
             queue.kill(process)
         with kombu.Connection(RABBITMQ_URL) as connection:
-            connection.channel().queue_delete(get_settings().broker_queue)
+            settings = get_settings()
+            for name in (settings.broker_queue, remote.checks_queue(settings)):
+                connection.channel().queue_delete(name)
 
 
 def _upload(queue: Queue, agreement_id: int, data: bytes) -> Any:
