@@ -25,6 +25,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "agreement-changed": "409: the agreement changed while its document was being rendered.",
     "batch-running": "409: the batch is still running; its ZIP comes once it has finished.",
     "batch-nothing-to-retry": "409: no municipio of the batch has failed: nothing to retry.",
+    "batch-finished": "409: the batch has finished: nothing is left to cancel.",
     "not-ready": "503: the database or the storage is not available.",
     "workers-busy": "503: every worker is busy, or none took the work in time; retry after "
     "`Retry-After`.",

@@ -109,6 +109,20 @@ def next_claimable(session: Session, *, now: datetime, batch_id: int | None = No
     return session.scalar(query.order_by(BatchItem.id).limit(1))
 
 
+def fail_pending(session: Session, batch_id: int, reason: str) -> list[str]:
+    """Fail the batch's pending items for ``reason``; the codes of their municipios, in order.
+    An item a worker is making meanwhile stays failed: its outcome is recorded only over a
+    pending one."""
+    failed = session.execute(
+        update(BatchItem)
+        .where(BatchItem.batch_id == batch_id, BatchItem.status == BatchItemStatus.PENDING)
+        .values(status=BatchItemStatus.FAILED, error=reason, claimed_until=None)
+        .returning(BatchItem.position, BatchItem.municipality_code)
+        .execution_options(synchronize_session=False)
+    )
+    return [code for _, code in sorted(failed.all())]
+
+
 def reopen_failed(session: Session, batch_id: int) -> list[str]:
     """Put the batch's failed items back to pending, with their attempts counted afresh; the
     codes of their municipios, in order. An item keeps the agreement it had, if any."""

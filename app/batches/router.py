@@ -97,6 +97,25 @@ def retry_batch(
     return body
 
 
+@router.post("/{batch_id}/cancel", responses=problem_responses(404, 409))
+def cancel_batch(
+    actor: Writer,
+    batch_id: Id,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> BatchRead:
+    """Stop a running batch: the municipios not yet made fail, `error` saying it was cancelled
+    and by whom, and the batch is `finished` (a municipio a worker is making at that moment is
+    failed too, whatever the worker makes of it). What was made stays: the agreements, drafts
+    that their lifecycle can cancel, and their PDFs, in `documents.zip`. `retry` takes the
+    cancelled ones up again. 409 `batch-finished` when it has finished."""
+    idempotency.claim()
+    body = service.describe(session, service.cancel(session, batch_id, actor))
+    respond(response, idempotency, body)
+    return body
+
+
 @router.get("/{batch_id}/items", responses=problem_responses(404))
 def list_batch_items(
     _: Reader,

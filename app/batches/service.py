@@ -84,6 +84,10 @@ class NothingToRetry(Conflict):
     type = "batch-nothing-to-retry"
 
 
+class BatchFinished(Conflict):
+    type = "batch-finished"
+
+
 def claim_length(settings: Settings) -> timedelta:
     """How long a claim holds an item: a render may wait one job's time limit for a worker and
     take as long again, and creating the agreement and storing its PDF take a margin."""
@@ -320,6 +324,29 @@ def retry_failed(session: Session, batch_id: int, actor: Principal) -> Batch:
         action="batch.retried",
         entity=("batch", batch.id),
         changes={"status": [before.value, batch.status.value], "municipios": [None, codes]},
+    )
+    return batch
+
+
+def cancel(session: Session, batch_id: int, actor: Principal) -> Batch:
+    """Stop a running batch: its municipios not yet made fail, saying it was cancelled and by
+    whom, and it finishes. What was made stays — the agreements (drafts, which the lifecycle
+    can cancel) and their PDFs; a retry takes the cancelled ones up again. 409 when the batch
+    has finished."""
+    batch = get_batch(session, batch_id, for_update=True)
+    if batch.status is not BatchStatus.RUNNING:
+        raise BatchFinished(f"Batch {batch.id} has finished: nothing is left to cancel.")
+    codes = repository.fail_pending(
+        session, batch.id, f"Cancelled by {actor.name} before it was made."
+    )
+    batch.status, batch.finished_at = BatchStatus.FINISHED, clock.now()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="batch.cancelled",
+        entity=("batch", batch.id),
+        changes={"status": ["running", "finished"], "municipios": [codes, None]},
     )
     return batch
 

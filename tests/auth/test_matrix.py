@@ -172,6 +172,7 @@ EXPECTED: dict[Operation, frozenset[str]] = {
     ("GET", f"{API}/batches/{{batch_id}}"): READER,
     ("GET", f"{API}/batches/{{batch_id}}/items"): READER,
     ("POST", f"{API}/batches/{{batch_id}}/retry"): WRITER,
+    ("POST", f"{API}/batches/{{batch_id}}/cancel"): WRITER,
     ("GET", f"{API}/batches/{{batch_id}}/documents.zip"): READER,
     ("GET", f"{API}/email-deliveries"): ADMIN_ONLY,
     ("GET", f"{API}/email-deliveries/{{email_delivery_id}}"): ADMIN_ONLY,

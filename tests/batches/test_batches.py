@@ -273,6 +273,46 @@ def test_one_item_that_fails_is_named_and_the_others_finish_and_it_can_be_retrie
     assert len(retried) == 1 and retried[0].changes["municipios"] == [None, ["03002"]]
 
 
+def test_a_cancelled_batch_keeps_what_was_made_and_can_be_taken_up_again(
+    client: TestClient,
+    keys: Keys,
+    db: Session,
+    sessions: sessionmaker[Session],
+    gobierno: dict[str, Any],
+) -> None:
+    codes = ["03001", "03002", "03003"]
+    accepted = ok(
+        client.post(f"{API}/batches", json=body(gobierno, codes=codes), headers=keys.legal), 202
+    )
+    url = f"{API}/batches/{accepted['id']}"
+    settings = get_settings()
+    assert service.step(
+        sessions, settings=settings, storage=get_storage(settings), render=render_runner()
+    )
+    assert client.post(f"{url}/cancel", headers=keys.viewer).status_code == 403
+    cancelled = ok(client.post(f"{url}/cancel", headers=keys.legal))
+    assert cancelled["status"] == "finished"
+    assert (cancelled["done"], cancelled["failed"], cancelled["pending"]) == (1, 2, 0)
+    assert [f["municipality_code"] for f in cancelled["failures"]] == codes[1:]
+    assert {f["error"] for f in cancelled["failures"]} == {
+        "Cancelled by test legal before it was made."
+    }
+    assert run(sessions).processed == 0  # nothing is left for the workers
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(cancelled["documents_url"], headers=keys.legal).content)
+    )
+    assert len(archive.namelist()) == 1
+    again = client.post(f"{url}/cancel", headers=keys.legal)
+    assert again.status_code == 409 and again.json()["type"].endswith("batch-finished")
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "batch.cancelled")).one()
+    assert event.changes["municipios"] == [codes[1:], None]
+    # Taken up again: the cancelled ones are made.
+    ok(client.post(f"{url}/retry", headers=keys.legal), 202)
+    assert run(sessions).done == 2
+    finished = ok(client.get(url, headers=keys.legal))
+    assert (finished["status"], finished["done"], finished["failed"]) == ("finished", 3, 0)
+
+
 def test_refused_batches_create_nothing(
     client: TestClient, keys: Keys, db: Session, gobierno: dict[str, Any]
 ) -> None:
