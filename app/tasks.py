@@ -42,6 +42,7 @@ UNCOMMITTED_LOOKS = 5
 # publishes never hangs on a broker that is down.
 BROKER_TIMEOUT_SECONDS = 2
 _TICKET = re.compile(r"[0-9a-f]{32}")
+BUSY_RETRIES = 120
 
 
 class BrokerUnavailable(ProblemError):
@@ -93,7 +94,9 @@ def run_job(task: Task, ticket: str, message: Any) -> str:
     try:
         outcome = remote.perform(message, run_here)
     except WorkersBusy:
-        raise task.retry(countdown=1, max_retries=None) from None
+        # This worker's own processes are all busy: a second later, for as long as a replica
+        # may still be waiting (`remote.QUEUE_WAIT_SECONDS` beyond the job's limit), not for ever.
+        raise task.retry(countdown=1, max_retries=BUSY_RETRIES) from None
     remote.record(session_factory(get_engine(), write=True), ticket, outcome)
     return "answered"
 
