@@ -8,6 +8,7 @@ import pytest
 from app import wire
 from app.documents import remote
 from app.documents.inspection import InspectJob, PdfFacts
+from app.documents.workers import WorkersBusy
 from app.pages.pictures import PageImageJob
 from app.signatures.pades import AcceptJob, Identity, SignatureReport, TrustStore, VerifyJob
 
@@ -106,7 +107,12 @@ def test_what_the_wire_cannot_carry_is_refused_when_written(value: object) -> No
 
 
 def test_a_job_no_worker_may_run_is_answered_as_unreadable() -> None:
-    """A type allowed in a message (the trust store) is not a job: the worker runs nothing."""
+    """A type allowed in a message (the trust store) is not a job: the worker runs nothing,
+    and the replica answers 503 — the service's problem (a worker at another release, most
+    likely), not the file's."""
     ran: list[object] = []
     outcome = remote.perform(wire.encode(TRUST), ran.append)
-    assert ran == [] and '"error": "JobCrashed"' in outcome
+    assert ran == []
+    with pytest.raises(WorkersBusy, match="could not read the work") as refused:
+        remote.result_of(outcome)
+    assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "30"}

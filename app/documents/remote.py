@@ -29,7 +29,7 @@ from app import clock, wire
 from app.config import Settings, get_settings
 from app.db import get_engine, insert_unless_present, session_factory
 from app.documents.inspection import InspectJob, PdfFacts
-from app.documents.workers import Job, JobCrashed, JobError, WorkersBusy, error_class
+from app.documents.workers import Job, JobError, WorkersBusy, error_class
 from app.models import JobResult
 from app.pages.pictures import PageImageJob
 from app.signatures.pades import AcceptJob, Identity, SignatureReport, TrustStore, VerifyJob
@@ -101,6 +101,12 @@ def _read(sessions: sessionmaker[Session], ticket: str) -> str | None:
 def result_of(outcome: str) -> Any:
     """The result a worker's ``outcome`` holds, or its `JobError` raised again."""
     answer = json.loads(outcome)
+    if "unreadable" in answer:
+        raise WorkersBusy(
+            "A worker could not read the work it was sent (is every worker at this release?); "
+            "nothing was recorded. Try again shortly.",
+            headers={"Retry-After": "30"},
+        )
     if "error" in answer:
         raise error_class(answer["error"])(answer["message"])
     return wire.decode(answer["ok"], RESULT_TYPES)
@@ -114,8 +120,9 @@ def perform(message: Any, run_locally: Callable[[Job], Any]) -> str:
         if type(job) not in ON_WORKERS:
             raise wire.WireError(f"{type(job).__name__} is not work sent to the workers")
     except ValueError as error:
+        # Not the file's fault: a worker at another release than the replica, most likely.
         logger.error("unreadable job: %s", error)
-        return json.dumps({"error": JobCrashed.__name__, "message": "the job was unreadable"})
+        return json.dumps({"unreadable": str(error)})
     try:
         return json.dumps({"ok": wire.encode(run_locally(job))})
     except JobError as error:
