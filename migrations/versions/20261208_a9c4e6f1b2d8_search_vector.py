@@ -39,7 +39,10 @@ TRIGGER = "agreements_search_vector"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE agreements ADD COLUMN search_vector tsvector")
+    # The steps after this transaction commit one by one: a run stopped among them is run
+    # again from the start, and finds the column and the trigger there already.
+    op.execute("ALTER TABLE agreements ADD COLUMN IF NOT EXISTS search_vector tsvector")
+    op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON agreements")
     # PostgreSQL's own trigger function: to_tsvector('simple', search_words) into the column.
     op.execute(
         f"CREATE TRIGGER {TRIGGER} BEFORE INSERT OR UPDATE OF search_words ON agreements "
