@@ -31,7 +31,7 @@ from app.documents.storage import Storage
 from app.documents.workers import JobError
 from app.errors import ProblemError
 from app.models import Document
-from app.models.enums import DocumentKind, DocumentOrigin, DocumentStatus
+from app.models.enums import DocumentStatus
 
 logger = logging.getLogger("convenios.tasks")
 
@@ -58,19 +58,14 @@ def queue(
             retry(existing)
             return existing, True
         return existing, False
-    document = Document(
+    document = service.generated_document(
+        plan,
+        agreement.folio,
         agreement_id=agreement.id,
-        kind=DocumentKind.CONVENIO,
-        origin=DocumentOrigin.GENERATED,
         status=DocumentStatus.PENDING,
         attempts=0,
         media_type=PDF,
         agreement_version=agreement.version,
-        title=f"{plan.template_name} {agreement.folio}",
-        template_version_id=plan.version_id,
-        variant=plan.variant,
-        source_sha256=plan.source_sha256,
-        verification_code=plan.verification_code,
         created_by=actor.as_actor(),
     )
     session.add(document)
@@ -84,8 +79,7 @@ def queue(
         changes={
             "status": [None, DocumentStatus.PENDING.value],
             "agreement_version": [None, agreement.version],
-            "template": [None, f"{plan.template_key} v{plan.version_number}"],
-            "variant": [None, plan.variant.value],
+            **service.made_from(plan),
         },
     )
     return document, True

@@ -43,11 +43,7 @@ def scrub(
     report = ScrubReport()
     # Rows first, then the listing: a row read here had its file stored before it committed.
     with sessions() as session:
-        rows = [
-            (id_, sha256)
-            for id_, sha256 in session.execute(select(Document.id, Document.sha256)).all()
-            if sha256 is not None  # a pending or failed document has no file to check
-        ]
+        rows = _files(session)
     report.rows = len(rows)
     referenced = {sha256 for _, sha256 in rows}
     stored = set(storage.digests())
@@ -74,10 +70,17 @@ def missing_recent(session: Session, storage: Storage, *, newest: int = 10) -> l
     a storage directory that is not mounted, or the wrong one or bucket, shows at once). Ten:
     a load balancer asks `/readyz` every few seconds, and in an object store each is a request
     (a hundred took up to a second); the scrub is what checks every file."""
-    rows = session.execute(
+    return [id_ for id_, sha256 in _files(session, newest=newest) if not storage.exists(sha256)]
+
+
+def _files(session: Session, *, newest: int | None = None) -> list[tuple[int, str]]:
+    """The documents that have a file (pending and failed ones have none): their ids and
+    digests, newest first; only the ``newest`` if given."""
+    query = (
         select(Document.id, Document.sha256)
-        .where(Document.sha256.is_not(None))  # pending and failed documents have no file
+        .where(Document.sha256.is_not(None))
         .order_by(Document.id.desc())
         .limit(newest)
-    ).all()
-    return [id_ for id_, sha256 in rows if sha256 is not None and not storage.exists(sha256)]
+    )
+    # (None excluded again for the type checker: the query returns none.)
+    return [(id_, sha256) for id_, sha256 in session.execute(query) if sha256 is not None]

@@ -498,7 +498,7 @@ def render(plan: Generation, *, render: Runner) -> RenderedPdf:
     try:
         rendered: RenderedPdf = render(plan.job)
     except JobError as error:
-        raise _problem(error, _RENDER_PROBLEMS) from None
+        raise render_problem(error) from None
     return rendered
 
 
@@ -539,29 +539,40 @@ def record_generated(
         stage,
         file,
         agreement,
-        Document(
-            kind=DocumentKind.CONVENIO if plan.public is None else DocumentKind.VERSION_PUBLICA,
-            origin=DocumentOrigin.GENERATED,
-            pages=rendered.pages,
-            title=(
-                f"{plan.template_name} {agreement.folio}"
-                if plan.public is None
-                else f"Versión pública del {plan.template_name.lower()} {agreement.folio}"
-            ),
-            template_version_id=plan.version_id,
-            variant=plan.variant,
-            source_sha256=plan.source_sha256,
-            verification_code=plan.verification_code,
-        ),
+        generated_document(plan, agreement.folio, pages=rendered.pages),
         actor=actor,
         action="document.generated",
-        changes={
-            "template": [None, f"{plan.template_key} v{plan.version_number}"],
-            "variant": [None, plan.variant.value],
-        },
+        changes=made_from(plan),
     )
     announce_generated(session, agreement, document)
     return document, True
+
+
+def generated_document(plan: Generation, folio: str, **fields: Any) -> Document:
+    """The row of the document ``plan`` generates — what it is, and the inputs it is made from
+    — with ``fields`` besides; rendered here, or pending for a worker (`app.documents.queued`)."""
+    return Document(
+        kind=DocumentKind.CONVENIO if plan.public is None else DocumentKind.VERSION_PUBLICA,
+        origin=DocumentOrigin.GENERATED,
+        title=(
+            f"{plan.template_name} {folio}"
+            if plan.public is None
+            else f"Versión pública del {plan.template_name.lower()} {folio}"
+        ),
+        template_version_id=plan.version_id,
+        variant=plan.variant,
+        source_sha256=plan.source_sha256,
+        verification_code=plan.verification_code,
+        **fields,
+    )
+
+
+def made_from(plan: Generation) -> dict[str, Any]:
+    """The audit trail's changes that say what a generated document is made from."""
+    return {
+        "template": [None, f"{plan.template_key} v{plan.version_number}"],
+        "variant": [None, plan.variant.value],
+    }
 
 
 def record(
