@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from starlette.routing import compile_path
 
 from app import __doc__ as about
+from app.agreements.reading import MAX_BYTES, MAX_SUMMARY_BYTES, Answers
 from app.agreements.router import router as agreements_router
 from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
@@ -33,6 +34,7 @@ from app.events.router import router as email_deliveries_router
 from app.health.router import router as health_router
 from app.idempotency import install_replay_handler
 from app.invitations.router import router as invitations_router
+from app.loopdb import LoopReads
 from app.middleware import BodyPolicy, SecurityHeaders
 from app.obligations.router import router as obligations_router
 from app.obligations.scheduled import sweep_periodically
@@ -95,6 +97,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         # benchmarks, scripts) does so only when told to.
         served = engine is None and settings.broker is None
         hide_links()  # after the server has set up its loggers
+        await app.state.loop_reads.open()
         async with anyio.create_task_group() as tasks:
             if served and settings.sweep_interval_minutes > 0:
                 tasks.start_soon(sweep_periodically, app.state.engine, settings)
@@ -104,6 +107,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 tasks.start_soon(process_periodically, app.state.engine, settings)
             yield
             tasks.cancel_scope.cancel()
+        await app.state.loop_reads.close()
         if engine is None:
             app.state.engine.dispose()
 
@@ -129,6 +133,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         responses=problem_responses(500),
     )
     app.state.engine = engine or get_engine()
+    app.state.loop_reads = LoopReads(app.state.engine)
+    app.state.agreement_answers = Answers(MAX_BYTES)
+    app.state.summary_answers = Answers(MAX_SUMMARY_BYTES)
     install_error_handlers(app)
     app.state.page_errors = error_page
     install_replay_handler(app)
@@ -149,10 +156,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     _document_routes(health_router)
     include(health_router)
     include(api_docs_router)
+    # The agreements' routes first: a request's route is found by trying each in turn, and
+    # theirs are the most asked (reading an agreement, a page of them).
     for router in (
+        agreements_router,
         auth_router,
         parties_router,
-        agreements_router,
         batches_router,
         templates_router,
         documents_router,

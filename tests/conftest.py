@@ -19,6 +19,7 @@ from app.auth.principal import operator
 from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.db import Writes, get_session, get_writes, make_engine
+from app.loopdb import LoopReads
 from app.main import create_app
 from app.models.enums import Role
 from app.templates import service as templates
@@ -176,6 +177,7 @@ def app(engine: Engine, connection: Connection, sessions: sessionmaker[Session])
 
     application.dependency_overrides[get_session] = session_in_test_transaction
     application.dependency_overrides[get_writes] = lambda: Writes(sessions)
+    application.state.loop_reads = LoopReads(engine, sessions)
     return application
 
 

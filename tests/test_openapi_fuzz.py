@@ -53,6 +53,7 @@ from app.catalog import service as catalog_service
 from app.catalog.states import STATES
 from app.config import get_settings
 from app.db import make_engine
+from app.loopdb import LoopReads
 from app.main import create_app
 from app.models import Agreement
 from app.models.enums import Role
@@ -156,6 +157,7 @@ def target(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
         admin = _bearer(session, Role.ADMIN)
         viewer = _bearer(session, Role.VIEWER)
     app.state.engine = engine
+    app.state.loop_reads = LoopReads(engine)
     with TestClient(app) as client:
         _seed(client, admin)
     with Session(engine) as session, session.begin():

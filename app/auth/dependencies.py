@@ -8,7 +8,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.principal import Principal
-from app.db import SessionDep
 from app.errors import Forbidden
 from app.models.enums import Role
 
@@ -17,15 +16,13 @@ _bearer = HTTPBearer(
 )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The holder of the request's API key (401 when there is none that works)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise service.missing_credentials()
-    api_key = service.authenticate(session, credentials.credentials)
+    # Async: the key is read from the event loop (`app.loopdb`), not in a worker thread.
+    api_key = await service.authenticate(request.app.state.loop_reads, _key_of(credentials))
     return Principal(
         role=api_key.role,
         name=api_key.name,
@@ -36,6 +33,23 @@ def current_principal(
             "user_agent": request.headers.get("user-agent"),
         },
     )
+
+
+async def bearer_key(request: Request) -> str:
+    """The API key the request sends, read as every route reads it (401 when it sends none);
+    for a route that checks the key itself, with what it reads anyway (`agreements.reading`)."""
+    return _key_of(await _bearer(request))
+
+
+# What a route that checks the key itself declares in its OpenAPI operation, as the others get
+# it from their dependency on the key.
+KEY_SECURITY: list[dict[str, list[str]]] = [{_bearer.scheme_name: []}]
+
+
+def _key_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise service.missing_credentials()
+    return credentials.credentials
 
 
 def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
@@ -55,7 +69,8 @@ def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal
     return check
 
 
-# Every route takes exactly one of these; the authorization matrix test holds them to account.
+# Every route takes exactly one of these (or checks the key itself: `bearer_key`); the
+# authorization matrix test holds them to account.
 AnyRole = Annotated[Principal, Depends(require(*Role))]
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL, Role.VIEWER))]
 Writer = Annotated[Principal, Depends(require(Role.ADMIN, Role.LEGAL))]

@@ -1,6 +1,8 @@
 """Creating, revoking and checking API keys."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -9,8 +11,22 @@ from app.audit import service as audit
 from app.auth import keys, repository
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from app.loopdb import LoopReads
 from app.models import ApiKey, Representative
 from app.models.enums import Role
+
+
+class _KeyCheck(Protocol):
+    """What admitting a key reads: its secret's hash and whether it was revoked."""
+
+    @property
+    def secret_hash(self) -> str: ...
+
+    @property
+    def revoked_at(self) -> datetime | str | None: ...
+
+
+CredentialsT = TypeVar("CredentialsT", bound=_KeyCheck)
 
 
 def create_key(
@@ -79,13 +95,23 @@ def list_keys(*, session: Session) -> Sequence[ApiKey]:
     return repository.all_keys(session)
 
 
-def authenticate(session: Session, token: str) -> repository.Credentials:
+async def authenticate(reads: LoopReads, token: str) -> repository.Credentials:
     """The live key behind ``token``; a missing, malformed, unknown or revoked key is a 401."""
+    key_id, secret = parse_key(token)
+    return admit(await repository.credentials(reads, key_id), secret)
+
+
+def parse_key(token: str) -> tuple[str, str]:
+    """The key id and secret of ``token``; a 401 when it is not shaped as a key."""
     parsed = keys.parse(token)
     if parsed is None:
         raise Unauthorized("The API key is malformed.", headers=_challenge("invalid_token"))
-    key_id, secret = parsed
-    api_key = repository.credentials(session, key_id)
+    return parsed
+
+
+def admit(api_key: CredentialsT | None, secret: str) -> CredentialsT:
+    """``api_key`` (as read by its key id) if ``secret`` is its secret and it is not revoked;
+    a 401 otherwise, the same for an unknown key as for a wrong secret."""
     if api_key is None or not keys.matches(secret, api_key.secret_hash):
         raise Unauthorized("The API key is not valid.", headers=_challenge("invalid_token"))
     if api_key.revoked_at is not None:
