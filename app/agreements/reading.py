@@ -35,7 +35,6 @@ built from one query more.
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -43,7 +42,7 @@ import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.agreements import repository
@@ -55,7 +54,7 @@ from app.auth.principal import Principal
 from app.concurrency import etag
 from app.errors import NotFound
 from app.loopdb import LoopReads
-from app.models import Agreement, AgreementSignatory, ApiKey
+from app.models import Agreement, ApiKey
 from app.models.enums import Role
 from app.pagination import PageParams, id_cursor, int_after
 from app.schemas import Id
@@ -91,16 +90,12 @@ def stamp_of(agreement: Agreement) -> Stamp:
     )
 
 
-_SIGNS = exists().where(
-    AgreementSignatory.agreement_id == Agreement.id,
-    AgreementSignatory.representative_id == ApiKey.representative_id,
-)
 # The key (by its id) and the agreement (by its id, or nulls when there is none) in one row.
 _LOOKUP = (
     select(
         *(ApiKey.role, ApiKey.representative_id, ApiKey.secret_hash, ApiKey.revoked_at),
         *(Agreement.folio, Agreement.version, repository.PARTIES_VERSION),
-        *(repository.PEOPLE_VERSION, _SIGNS),
+        *(repository.PEOPLE_VERSION, repository.signed_by(ApiKey.representative_id)),
     )
     .select_from(ApiKey)
     .outerjoin(Agreement, Agreement.id == bindparam("agreement_id"))
@@ -229,7 +224,7 @@ def read_page(
     it signs. Sync: one worker thread for the page."""
     signatory = principal.representative_id if principal.is_signatory else None
     if principal.is_signatory and signatory is None:
-        return _page([], b"", None)
+        return _page(b"", None)
     with sessions() as session:
         found = repository.page_stamps(
             session, filters, signatory=signatory, after=int_after(page), limit=page.limit + 1
@@ -247,9 +242,9 @@ def read_page(
             bodies[agreement.id] = body
     # One deleted between the two queries is left out, as if the page had been read after.
     items = b",".join(bodies[row[0]] for row in shown if row[0] in bodies)
-    return _page(shown, items, id_cursor(shown[-1][0]) if len(found) > page.limit else None)
+    return _page(items, id_cursor(shown[-1][0]) if len(found) > page.limit else None)
 
 
-def _page(shown: Sequence[object], items: bytes, cursor: str | None) -> bytes:
+def _page(items: bytes, cursor: str | None) -> bytes:
     """`Page[AgreementSummary]` as JSON, from its items' JSON."""
     return b'{"items":[' + items + b'],"next_cursor":' + json.dumps(cursor).encode() + b"}"

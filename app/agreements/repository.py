@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, Exists, Select, exists, func, insert, select, update
 from sqlalchemy import Row as Result
-from sqlalchemy import Select, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, selectinload
 
 from app.agreements import search
 from app.auth.principal import Principal
@@ -89,11 +89,17 @@ def visible_to(query: Select[Row], representative_id: int | None) -> Select[Row]
     """Only the agreements where ``representative_id`` signs (all of them for None)."""
     if representative_id is None:
         return query
-    return query.where(
-        exists().where(
-            AgreementSignatory.agreement_id == Agreement.id,
-            AgreementSignatory.representative_id == representative_id,
-        )
+    return query.where(signed_by(representative_id))
+
+
+def signed_by(
+    representative: int | ColumnElement[int | None] | InstrumentedAttribute[int | None],
+) -> Exists:
+    """Whether ``representative`` (an id, or a column of one) signs the agreement in the
+    enclosing query."""
+    return exists().where(
+        AgreementSignatory.agreement_id == Agreement.id,
+        AgreementSignatory.representative_id == representative,
     )
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.agreements import repository
+from app.agreements import reading, repository
 from app.agreements.reading import Answers, Stamp
 from app.agreements.schemas import AgreementRead, AgreementSummary
 from app.auth import service as keys_service
@@ -224,3 +224,25 @@ def test_a_page_shows_every_change_at_once(client: TestClient, keys: Keys, db: S
     assert page["items"][0]["status"] == "in_review"
     rest = ok(client.get(f"{url}&cursor={page['next_cursor']}", headers=keys.viewer))
     assert [item["id"] for item in rest["items"]][:1] == [created[0]["id"]]
+
+
+def test_an_answer_is_built_once_per_version(
+    client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = factories.agreement(client, keys.legal)
+    url, page = f"{API}/agreements/{created['id']}", f"{API}/agreements?limit=1"
+    built: list[int] = []
+    summarised: list[list[int]] = []
+    build, summaries = reading._build, repository.summaries
+    monkeypatch.setattr(reading, "_build", lambda s, i: built.append(i) or build(s, i))
+    monkeypatch.setattr(
+        repository, "summaries", lambda s, ids: summarised.append(list(ids)) or summaries(s, ids)
+    )
+    for _ in range(3):
+        ok(client.get(url, headers=keys.viewer))
+        ok(client.get(page, headers=keys.viewer))
+    assert built == [created["id"]] and summarised == [[created["id"]]]
+    ok(client.patch(url, json={"title": "Convenio de catastro"}, headers=keys.legal))
+    assert ok(client.get(url, headers=keys.viewer))["title"] == "Convenio de catastro"
+    assert ok(client.get(page, headers=keys.viewer))["items"][0]["title"] == "Convenio de catastro"
+    assert built == [created["id"]] * 2 and summarised == [[created["id"]]] * 2
