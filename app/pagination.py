@@ -27,19 +27,29 @@ class PageParams(BaseModel):
 # A cursor is opaque to clients, but its shape is published: every string of that shape is a
 # cursor the list takes (it names where the previous page ended), so a well-formed request is
 # never refused for it. An id is 8 hexadecimal digits: 31 bits, the ids' range.
-_ID_CURSOR = r"^[0-7][0-9a-f]{7}$"
+ID_CURSOR = r"^[0-7][0-9a-f]{7}$"
+# How the two parameters of a page are described, wherever they are declared.
+LIMIT_DESCRIPTION = "Page size."
+CURSOR_DESCRIPTION = "`next_cursor` of the previous page."
+DEFAULT_LIMIT = 20
 
 
 def id_cursor(value: int) -> str:
     return f"{value:08x}"
 
 
+def id_after(cursor: str) -> int:
+    """The id an id cursor names (`id_cursor`'s inverse)."""
+    return int(cursor, 16)
+
+
 def _page_params(pattern: str, decode: Callable[[str], int | str]) -> Callable[..., Any]:
     async def page_params(  # async: pure, so no worker thread hop
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = 20,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE_SIZE, description=LIMIT_DESCRIPTION)
+        ] = DEFAULT_LIMIT,
         cursor: Annotated[
-            str | None,
-            Query(pattern=pattern, description="`next_cursor` of the previous page."),
+            str | None, Query(pattern=pattern, description=CURSOR_DESCRIPTION)
         ] = None,
     ) -> PageParams:
         return PageParams(limit=limit, after=decode(cursor) if cursor else None)
@@ -48,7 +58,7 @@ def _page_params(pattern: str, decode: Callable[[str], int | str]) -> Callable[.
 
 
 # Lists in id order (most of them).
-PageDep = Annotated[PageParams, Depends(_page_params(_ID_CURSOR, lambda cursor: int(cursor, 16)))]
+PageDep = Annotated[PageParams, Depends(_page_params(ID_CURSOR, id_after))]
 
 
 def keyed_pages(pattern: str) -> Any:

@@ -1,53 +1,74 @@
-"""A few psycopg connections for one event loop (`app.loopdb` on PostgreSQL)."""
+"""A few asyncpg connections for one event loop (`app.loopdb` on PostgreSQL).
+
+asyncpg rather than psycopg, the engine's driver, for these reads alone: its protocol is
+compiled, and a read costs the event loop half the CPU time psycopg's asyncio connections take
+(50 µs against 99 µs a one-row read, four connections, on the benchmark machine) — on the two
+most asked routes that read is most of what a request costs beyond HTTP (`bench/read.py`).
+"""
 
 import asyncio
 import time
 from typing import Any
 
-import psycopg
+import asyncpg
 
 from app.db import IDLE_BEFORE_PING_SECONDS
 
+# What says a kept connection is gone (the server restarted or ended it, a firewall cut it),
+# rather than that the statement failed: a read then is asked again on a new connection. A
+# server's goodbye that arrives while the connection is idle can leave asyncpg's protocol in a
+# state it calls an internal error; that connection is no use either.
+_GONE = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+
 
 class Pool:
-    """At most ``size`` autocommit connections to ``conninfo``, made when first needed and
-    kept while they work. Lean on purpose: psycopg_pool's locks and workers cost a quarter of
-    a read here, and one event loop needs none of them."""
+    """At most ``size`` connections to ``dsn``, made when first needed and kept while they
+    work. Lean on purpose: a pool's own locks and checks cost a quarter of a read here, and one
+    event loop needs none of them. asyncpg runs each statement outside a transaction unless told
+    otherwise, so no read here holds one open."""
 
-    def __init__(self, conninfo: str, size: int, wait_seconds: int) -> None:
-        self.conninfo = conninfo
+    def __init__(self, dsn: str, size: int, wait_seconds: int, statements: int) -> None:
+        self.dsn = dsn
+        # How many statements each connection keeps prepared.
+        self.statements = statements
         # How long a read waits for a connection, or for the server to accept a new one.
         self.wait_seconds = wait_seconds
-        self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
+        self._idle: list[tuple[asyncpg.Connection, float]] = []
         self._slots = asyncio.Semaphore(size)
 
-    async def read(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The first row of ``sql`` with ``params``, or None; asked again once, on a new
-        connection, if a kept one turns out closed."""
+    async def fetch(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` with ``args``; asked again once, on a new connection, if a kept
+        one turns out closed."""
         for retry in (False, True):
             connection, kept = await self.acquire()
             try:
-                cursor = await connection.execute(sql, params, prepare=True)
-                row = await cursor.fetchone()
-            except psycopg.OperationalError:
+                rows: list[tuple[Any, ...]] = await connection.fetch(sql, *args)
+            except _GONE:
                 await self.discard(connection)
                 if not kept or retry:
                     raise
-                # A kept connection the server has closed (restarted, or a firewall cut it):
-                # the others kept are likely closed too. A read can be asked again.
+                # The others kept are likely gone too. A read can be asked again.
                 await self.close()
                 continue
             except BaseException:
                 await self.discard(connection)
                 raise
             self.release(connection)
-            return row
+            return rows
         raise AssertionError("unreachable")
 
-    async def acquire(self) -> tuple[psycopg.AsyncConnection[Any], bool]:
+    async def acquire(self) -> tuple[asyncpg.Connection, bool]:
         """A connection, and whether it was kept from an earlier read."""
         if self._slots.locked():
-            await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
+            async with asyncio.timeout(self.wait_seconds):
+                await self._slots.acquire()
         else:
             await self._slots.acquire()  # at once: no wait, so no timer either
         try:
@@ -55,25 +76,25 @@ class Pool:
                 connection, since = self._idle.pop()
                 if await self._usable(connection, since):
                     return connection, True
-            connection = await psycopg.AsyncConnection.connect(
-                self.conninfo,
-                autocommit=True,
-                connect_timeout=self.wait_seconds,
-                application_name="convenios loop reads",
+            connection = await asyncpg.connect(
+                self.dsn,
+                timeout=self.wait_seconds,
+                statement_cache_size=self.statements,
+                server_settings={"application_name": "convenios loop reads"},
             )
             return connection, False
         except BaseException:
             self._slots.release()
             raise
 
-    def release(self, connection: psycopg.AsyncConnection[Any]) -> None:
+    def release(self, connection: asyncpg.Connection) -> None:
         self._idle.append((connection, time.monotonic()))
         self._slots.release()
 
-    async def discard(self, connection: psycopg.AsyncConnection[Any]) -> None:
+    async def discard(self, connection: asyncpg.Connection) -> None:
         """Give up a connection whose read failed: it may be broken, or mid-statement."""
         try:
-            await connection.close()
+            connection.terminate()
         finally:
             self._slots.release()
 
@@ -81,20 +102,19 @@ class Pool:
         """Close the connections kept; those in use are closed or kept when they come back."""
         idle, self._idle = self._idle, []
         for connection, _ in idle:
-            await connection.close()
+            await connection.close(timeout=self.wait_seconds)
 
-    @staticmethod
-    async def _usable(connection: psycopg.AsyncConnection[Any], since: float) -> bool:
+    async def _usable(self, connection: asyncpg.Connection, since: float) -> bool:
         # As the engine does (`db._ping_when_idle`): a connection idle for a while is pinged
         # before it is used, and replaced if the server went away; one used a moment ago is
         # not, so a busy replica pays no round trip per request for it.
-        if connection.closed:
+        if connection.is_closed():
             return False
         if time.monotonic() - since < IDLE_BEFORE_PING_SECONDS:
             return True
         try:
-            await connection.execute("SELECT 1")
-        except psycopg.Error:
-            await connection.close()
+            await connection.execute("SELECT 1", timeout=self.wait_seconds)
+        except (*_GONE, asyncpg.PostgresError, TimeoutError):
+            connection.terminate()
             return False
         return True

@@ -7,7 +7,7 @@ and its estado are written through the API — title, objective, antecedents, ei
 parties' declarations, two signatories, topics and a contribution each. The service and the bare
 application (`bench/bare.py`) are each served by one uvicorn process on a loopback port, as
 `convenios serve` does; a load generator (`bench/load.py`) in another process keeps eight
-connections asking one URL for five seconds after one of warm-up, in three rounds, each right
+connections asking one URL for five seconds after one of warm-up, in five rounds, each right
 after the bare endpoint. The figures are answers per second and their ratio to the bare
 endpoint's in the same round (the median round) — the ratio is what counts: the goal is at
 least 0.5 for an agreement and for a page of them. Written to `bench/results/read.json`.
@@ -29,7 +29,7 @@ from bench.load import load  # noqa: E402
 
 AGREEMENTS = 40
 GOAL = 0.5
-ROUNDS = 3
+ROUNDS = 5
 RESULTS = ROOT / "bench" / "results" / "read.json"
 _CLAUSE = (
     "«LAS PARTES» se comprometen a intercambiar la información necesaria para la operación del "

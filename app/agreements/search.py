@@ -16,16 +16,16 @@ are copied in, so a party renamed rewrites both columns of its agreements (`refr
 """
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    String,
     Table,
     and_,
     bindparam,
     false,
-    literal,
     or_,
     select,
     true,
@@ -79,33 +79,71 @@ def _HasWords_elsewhere(element: _HasWords, compiler: SQLCompiler, **kw: Any) ->
     return "(" + " AND ".join(found) + ")"
 
 
-def matches(q: str) -> ColumnElement[bool]:
+class Search(NamedTuple):
+    """What a ``q`` asks for: the shape of its condition (`condition`) and the values bound
+    into it. Searches of one shape — the same comparisons, as many words — share one
+    statement, made and prepared once."""
+
+    shape: "SearchShape"
+    values: dict[str, str]
+
+
+class SearchShape(NamedTuple):
+    folio: bool  # a folio that begins with it
+    words: bool  # every word of it in any of its forms, the last one also as text
+    head_words: int  # how many stems the words before the last one have
+    last_words: int  # how many the last one has (none: a stop word)
+    text: bool  # the last word, or the whole of a ``q`` of stop words, as text
+
+
+def search_of(q: str) -> Search:
     """The agreements ``q`` finds: a folio that begins with it, or every word of it in any of
     its forms — the last one also as part of a word (a name being typed: "tlalnep", "catast"),
     which the search text finds. A ``q`` of stop words alone is looked for as it is, as text."""
-    found: list[ColumnElement[bool]] = []
+    values: dict[str, str] = {}
     folio = q.strip().upper()
     if folio:
-        found.append(Agreement.folio.like(like_pattern(folio).removeprefix("%"), escape="\\"))
+        values["q_folio"] = like_pattern(folio).removeprefix("%")
     words = WORD.findall(searchable(q))
+    head: list[str] = []
+    last: list[str] = []
     if stems(*words):
-        *head, last = words
         # Only the last word is looked for as text too: every trigram of a phrase is an index
         # scan on PostgreSQL, and the words before the last are whole anyway (at a million
         # convenios, "padrones catastrales tlalnepantla" took 110 ms as text, 1 ms as words).
         # A stop word has no stem: it asks for nothing (`_has_words` of none is true).
-        as_text = Agreement.search_text.like(like_pattern(last), escape="\\")
-        found.append(and_(_has_words(stems(*head)), or_(_has_words(stems(last)), as_text)))
+        head, last = stems(*words[:-1]), stems(words[-1])
+        values["q_text"] = like_pattern(words[-1])
     elif words:
-        found.append(Agreement.search_text.like(like_pattern(searchable(q)), escape="\\"))
+        values["q_text"] = like_pattern(searchable(q))
+    values.update({f"q_head_{i}": stem for i, stem in enumerate(head)})
+    values.update({f"q_last_{i}": stem for i, stem in enumerate(last)})
+    shape = SearchShape(bool(folio), bool(stems(*words)), len(head), len(last), "q_text" in values)
+    return Search(shape, values)
+
+
+def condition(shape: SearchShape) -> ColumnElement[bool]:
+    """The condition of a search of ``shape``, its values as parameters named as `search_of`
+    names them."""
+    found: list[ColumnElement[bool]] = []
+    if shape.folio:
+        found.append(Agreement.folio.like(bindparam("q_folio"), escape="\\"))
+    as_text = Agreement.search_text.like(bindparam("q_text"), escape="\\")
+    if shape.words:
+        head, last = _has_words("q_head", shape.head_words), _has_words("q_last", shape.last_words)
+        found.append(and_(head, or_(last, as_text)))
+    elif shape.text:
+        found.append(as_text)
     return or_(*found) if found else false()
 
 
-def _has_words(stemmed: list[str]) -> ColumnElement[bool]:
-    """Whether an agreement's search words hold every one of ``stemmed`` (true for none)."""
-    if not stemmed:
+def _has_words(name: str, count: int) -> ColumnElement[bool]:
+    """Whether an agreement's search words hold every one of the ``count`` stems bound as
+    ``name_0``, ``name_1``… (true for none)."""
+    if not count:
         return true()
-    return _HasWords(Agreement.search_words, *(literal(word) for word in stemmed))
+    words = (bindparam(f"{name}_{i}", type_=String) for i in range(count))
+    return _HasWords(Agreement.search_words, *words)
 
 
 def refresh(agreement: Agreement, parties: Iterable[Party]) -> None:

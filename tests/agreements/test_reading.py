@@ -1,11 +1,12 @@
-"""`GET /agreements/{id}` keeps each agreement's answer per version (`app.agreements.reading`):
-whatever changes, the next read shows it, and a key that stops working stops at once."""
+"""`GET /agreements/{id}` and `GET /agreements` keep each agreement's answer per version
+(`app.agreements.reading`): whatever changes, the next read shows it, and a key that stops
+working stops at once. Both read their key and parameters themselves, as FastAPI would."""
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -16,10 +17,13 @@ from app.agreements.schemas import AgreementRead, AgreementSummary
 from app.auth import service as keys_service
 from app.auth.principal import operator
 from app.catalog import service as catalog
-from app.db import make_engine
+from app.db import make_engine, session_factory
+from app.errors import install_error_handlers
+from app.loopdb import LoopReads
 from app.main import create_app
 from app.models import ApiKey
-from app.models.enums import Role
+from app.models.enums import AgreementStatus, Role
+from app.openapi import for_integrators
 from tests import factories
 from tests.conftest import INEGI_CSV, Keys
 from tests.databases import BACKENDS, api_key, drop_database, new_database
@@ -91,12 +95,15 @@ def test_a_key_revoked_after_a_read_is_refused_at_once(
         (f"Bearer cvn_{'a' * 12}_{'b' * 43}", "not valid"),
     ],
 )
-@pytest.mark.parametrize("agreement_id", ["1", "abc", "0"])
-def test_a_key_that_does_not_work_is_refused_before_the_id(
-    client: TestClient, authorization: str | None, detail: str, agreement_id: str
+@pytest.mark.parametrize(
+    "path",
+    ["/agreements/1", "/agreements/abc", "/agreements/0", "/agreements", "/agreements?limit=0"],
+)
+def test_a_key_that_does_not_work_is_refused_before_the_parameters(
+    client: TestClient, authorization: str | None, detail: str, path: str
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    response = client.get(f"{API}/agreements/{agreement_id}", headers=headers)
+    response = client.get(f"{API}{path}", headers=headers)
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert detail in response.json()["detail"]
@@ -115,6 +122,71 @@ def test_an_id_that_is_not_one_is_refused_as_every_route_refuses_it(
     assert {**read.json(), "instance": None} == {**documents.json(), "instance": None}
 
 
+def _solved_by_fastapi() -> FastAPI:
+    """A route whose query FastAPI itself validates and documents: `AgreementQuery`'s fields
+    as its parameters, and the service's problem documents for what it refuses."""
+    reference = FastAPI()
+    install_error_handlers(reference)
+
+    @reference.get(f"{API}/agreements")
+    def list_agreements(query: Annotated[reading.AgreementQuery, Query()]) -> None:
+        """Nothing: only its parameters matter."""
+
+    return reference
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=",
+        "cursor=zz",
+        "cursor=80000000",
+        "status=nope",
+        "kind=",
+        "party_id=0",
+        "party_id=99999999999",
+        "topic=Seguridad%20P%C3%BAblica",
+        "initiative=9",
+        "initiative=4.5",
+        "expiring_within_days=-1",
+        "expiring_within_days=3651",
+        "q=" + "a" * 201,
+        "q=a%00b",
+        "q=%1Fx",
+        "status=nope&limit=0&party_id=x",
+    ],
+)
+def test_a_query_that_is_not_one_is_refused_as_fastapi_refuses_it(
+    client: TestClient, keys: Keys, query: str
+) -> None:
+    listed = client.get(f"{API}/agreements?{query}", headers=keys.viewer)
+    with TestClient(_solved_by_fastapi()) as reference:
+        expected = reference.get(f"{API}/agreements?{query}")
+    assert listed.status_code == expected.status_code == 422, listed.text
+    assert listed.headers["content-type"] == "application/problem+json"
+    assert listed.json() == expected.json()
+
+
+def test_a_query_is_read_as_fastapi_reads_it(client: TestClient, keys: Keys) -> None:
+    created = factories.agreement(client, keys.legal)
+    party = created["parties"][0]["party"]["id"]
+    for query, found in [
+        # Unknown parameters are left aside; a repeated one counts its last value.
+        ("colour=red&limit=1", True),
+        (f"party_id={party + 1000}&party_id={party}", True),
+        (f"party_id={party}&party_id={party + 1000}", False),
+        (f"status={created['status']}&kind={created['kind']}&initiative=4", True),
+        ("expiring_within_days=3650&topic=seguridad_publica", False),
+        ("q=", True),  # an empty `q` asks for nothing
+        (f"q={created['folio'].lower()}", True),
+    ]:
+        items = ok(client.get(f"{API}/agreements?{query}", headers=keys.viewer))["items"]
+        assert ([item["id"] for item in items] == [created["id"]]) is found, query
+
+
 def test_absent_and_hidden_agreements_are_the_same_404(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
@@ -131,14 +203,24 @@ def test_absent_and_hidden_agreements_are_the_same_404(
     ].replace(str(other["id"] + 1000), "N")
 
 
-def test_the_operation_is_documented_as_the_routes_that_fastapi_solves(app: FastAPI) -> None:
-    paths = app.openapi()["paths"][f"{API}/agreements/{{agreement_id}}"]
-    read, update = paths["get"], paths["patch"]
+def test_the_operations_are_documented_as_the_routes_that_fastapi_solves(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    read, update = (paths[f"{API}/agreements/{{agreement_id}}"][m] for m in ("get", "patch"))
     assert read["security"] == update["security"]
     assert read["parameters"] == [p for p in update["parameters"] if p["in"] == "path"]
     assert set(read["responses"]) >= {"200", "401", "403", "404", "422"}
     assert read["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/AgreementRead"
+    }
+    listed = paths[f"{API}/agreements"]["get"]
+    # Written for integrators as the service's own document is.
+    document = for_integrators(_solved_by_fastapi().openapi(), public_url="http://testserver")
+    reference = document["paths"][f"{API}/agreements"]["get"]
+    assert listed["parameters"] == reference["parameters"]
+    assert listed["security"] == update["security"]
+    assert set(listed["responses"]) >= {"200", "401", "403", "422"}
+    assert listed["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Page_AgreementSummary_"
     }
 
 
@@ -189,6 +271,36 @@ def test_on_postgresql_reads_go_through_the_pool_and_outlive_a_restart(tmp_path:
             assert ok(client.get(path, headers=admin))["id"] == created["id"]
             absent = client.get(f"{API}/agreements/{created['id'] + 99}", headers=admin)
             assert absent.status_code == 404
+            # Pages of every shape read alike through the pool and the engine's own driver,
+            # their values bound the same (enums, dates, words, the cursor, a signatory).
+            other = factories.agreement(client, admin)
+            signer = created["parties"][0]["signatories"][0]["representative_id"]
+            signatory = api_key(app.state.engine, Role.SIGNATORY, representative_id=signer)
+            pooled = app.state.loop_reads
+            in_threads = LoopReads(app.state.engine, session_factory(app.state.engine, write=False))
+            party = other["parties"][0]["party"]["id"]
+            pages = []
+            for reads in (pooled, in_threads):
+                app.state.loop_reads = reads
+                pages.append(
+                    [
+                        ok(client.get(f"{API}/agreements?{query}", headers=headers))
+                        for query in (
+                            "limit=1",
+                            f"cursor={other['id']:08x}",
+                            f"status=draft&kind={other['kind']}&initiative=4&party_id={party}",
+                            "topic=gobernanza&expiring_within_days=3650",
+                            "q=otro",
+                            "q=convenios de colaboración",
+                            f"q={other['folio'][:9]}",
+                            "q=de la",
+                        )
+                        for headers in (admin, signatory)
+                    ]
+                )
+            app.state.loop_reads = pooled
+            assert pages[0] == pages[1]
+            assert [len(page["items"]) for page in pages[0]][:8] == [1, 1, 1, 1, 1, 0, 2, 1]
         assert app.state.loop_reads._pool is None  # closed with the lifespan
         app.state.engine.dispose()
     finally:
@@ -246,3 +358,23 @@ def test_an_answer_is_built_once_per_version(
     assert ok(client.get(url, headers=keys.viewer))["title"] == "Convenio de catastro"
     assert ok(client.get(page, headers=keys.viewer))["items"][0]["title"] == "Convenio de catastro"
     assert built == [created["id"]] * 2 and summarised == [[created["id"]]] * 2
+
+
+def test_pages_of_one_shape_share_one_statement() -> None:
+    """A page's statement is made (and compiled, and prepared) once per shape: the same
+    filters and as many words, whatever their values."""
+
+    def query(**filters: Any) -> tuple[Any, dict[str, Any]]:
+        return repository.page_query(
+            repository.AgreementFilters(**filters), signatory=None, after=None, limit=21
+        )
+
+    water, _ = query(status=AgreementStatus.ACTIVE, q="agua potable")
+    health, values = query(status=AgreementStatus.DRAFT, q="salud pública")
+    assert water is health
+    assert values["status"] is AgreementStatus.DRAFT and values["q_text"] == "%publica%"
+    assert query(q="agua")[0] is not water  # one word fewer, and no status
+    assert query(status=AgreementStatus.ACTIVE, q="agua potable", kind="colaboracion")[0] not in (
+        water,
+        query(q="agua")[0],
+    )
