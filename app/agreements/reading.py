@@ -103,10 +103,19 @@ def stamp_of(agreement: Agreement) -> Stamp:
     )
 
 
+class _Key(NamedTuple):
+    role: str
+    representative_id: int | None
+    secret_hash: str
+    revoked_at: datetime | str | None  # a datetime from asyncpg or psycopg, text from sqlite3
+
+
+# The columns of a key that admitting it reads (`_Key`), first in both routes' statements.
+_KEY = (ApiKey.role, ApiKey.representative_id, ApiKey.secret_hash, ApiKey.revoked_at)
 # The key (by its id) and the agreement (by its id, or nulls when there is none) in one row.
 _LOOKUP = (
     select(
-        *(ApiKey.role, ApiKey.representative_id, ApiKey.secret_hash, ApiKey.revoked_at),
+        *_KEY,
         *(Agreement.folio, Agreement.version, repository.PARTIES_VERSION),
         *(repository.PEOPLE_VERSION, repository.signed_by(ApiKey.representative_id)),
     )
@@ -117,10 +126,12 @@ _LOOKUP = (
 
 
 class _Found(NamedTuple):
+    """`_LOOKUP`'s row: `_Key`'s columns, then the agreement's."""
+
     role: str
     representative_id: int | None
     secret_hash: str
-    revoked_at: datetime | str | None  # a datetime from psycopg, text from sqlite3
+    revoked_at: datetime | str | None
     folio: str | None
     version: int | None
     parties_version: int | None
@@ -298,14 +309,6 @@ PAGE_OPENAPI: dict[str, Any] = {
 }
 
 
-class _Key(NamedTuple):
-    role: str
-    representative_id: int | None
-    secret_hash: str
-    revoked_at: datetime | str | None  # a datetime from asyncpg or psycopg, text from sqlite3
-
-
-_KEY = (ApiKey.role, ApiKey.representative_id, ApiKey.secret_hash, ApiKey.revoked_at)
 # The role of the key asking, read apart (uncorrelated: PostgreSQL reads it once, before the
 # page, and reads no page at all for a signatory's key).
 _ROLE = select(ApiKey.role).where(ApiKey.key_id == bindparam("key_id")).scalar_subquery()

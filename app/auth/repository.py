@@ -29,7 +29,7 @@ class Credentials(NamedTuple):
     role: Role
     representative_id: int | None
     secret_hash: str
-    revoked_at: datetime | str | None  # a datetime from psycopg, text from sqlite3
+    revoked_at: datetime | str | None  # a datetime from asyncpg or psycopg, text from sqlite3
 
 
 async def credentials(reads: LoopReads, key_id: str) -> Credentials | None:
